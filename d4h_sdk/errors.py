@@ -1,0 +1,353 @@
+"""The whole exception tree of ``d4h_sdk``.
+
+Everything the SDK raises on purpose derives from :class:`D4HError`, so one ``except d4h_sdk.D4HError``
+catches it all. The original cause (a ``requests`` exception, a pydantic ``ValidationError``, a pyld error)
+is kept as ``__cause__``; exception texts never contain tokens, API keys or private keys.
+
+```
+D4HError                                   root
+├── ConfigurationError(ValueError)         missing / contradictory options, checked at construction
+├── SigningError                           a signing backend failed
+│   └── SignerNotFoundError(LookupError)   unknown backend name / entry point
+├── VerificationError                      inbound token / credential / signature rejected
+│   ├── InvalidSignatureError
+│   ├── ExpiredTokenError
+│   └── UntrustedIssuerError
+├── JsonLdError                            context not bundled / not allowed, expansion or compaction failed
+├── DecodeError(ValueError)                a payload is not a valid message of the expected dialect
+│   ├── PayloadTooLargeError               size or nesting-depth limit exceeded
+│   └── UnknownMessageError                no codec knows the message's @type / @context
+├── EncodeError(ValueError)                a model cannot be written in the requested dialect
+├── APIError                               .request_method, .url, .body
+│   ├── APIConnectionError                 __cause__ = the requests exception
+│   │   └── APITimeoutError(TimeoutError)
+│   ├── ResponseValidationError            body did not match the model; .errors
+│   ├── ResponseTooLargeError              body exceeded the configured size cap
+│   └── APIStatusError                     .status_code, .correlation_id, .dsp_error
+│       ├── BadRequestError 400            ├── AuthenticationError 401   ├── PermissionDeniedError 403
+│       ├── NotFoundError 404              ├── ConflictError 409         ├── UnprocessableEntityError 422
+│       ├── RateLimitError 429             └── ServerError >= 500
+└── ProtocolError                          DSP outcomes that are not HTTP failures
+    ├── NegotiationError
+    │   ├── NegotiationTerminatedError     .negotiation_id, .code, .reason
+    │   └── NegotiationTimeoutError(TimeoutError)   .negotiation_id, .last_state
+    └── TransferError
+        ├── TransferTerminatedError        .transfer_id, .code, .reason
+        └── TransferTimeoutError(TimeoutError)      .transfer_id, .last_state
+```
+
+HTTP status codes map to exceptions through one table, :data:`STATUS_ERRORS` (any other 4xx is a plain
+:class:`APIStatusError`, any 5xx a :class:`ServerError`); :func:`status_error_class` applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "D4HError",
+    "DecodeError",
+    "EncodeError",
+    "ExpiredTokenError",
+    "InvalidSignatureError",
+    "JsonLdError",
+    "NegotiationError",
+    "NegotiationTerminatedError",
+    "NegotiationTimeoutError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "ResponseTooLargeError",
+    "ResponseValidationError",
+    "STATUS_ERRORS",
+    "ServerError",
+    "SignerNotFoundError",
+    "SigningError",
+    "TransferError",
+    "TransferTerminatedError",
+    "TransferTimeoutError",
+    "UnknownMessageError",
+    "UnprocessableEntityError",
+    "UntrustedIssuerError",
+    "VerificationError",
+    "status_error_class",
+]
+
+
+class D4HError(Exception):
+    """Root of every error the SDK raises on purpose."""
+
+
+class ConfigurationError(D4HError, ValueError):
+    """Options are missing, malformed or contradict each other."""
+
+
+class SigningError(D4HError):
+    """A signing backend failed to produce a signature."""
+
+
+class SignerNotFoundError(SigningError, LookupError):
+    """No signing backend is registered under the requested name."""
+
+
+class VerificationError(D4HError):
+    """An inbound token, credential or signature was rejected."""
+
+
+class InvalidSignatureError(VerificationError):
+    """A signature does not verify against the expected key."""
+
+
+class ExpiredTokenError(VerificationError):
+    """A token or credential is expired or not yet valid."""
+
+
+class UntrustedIssuerError(VerificationError):
+    """The issuer of a token or credential is not trusted."""
+
+
+class JsonLdError(D4HError):
+    """A JSON-LD operation failed: unknown or refused context, or an invalid document."""
+
+
+class DecodeError(D4HError, ValueError):
+    """A payload is not a valid message of the expected dialect.
+
+    Attributes:
+        errors: Structured details (for instance pydantic's error list), safe to show: they contain
+            locations and messages, never input values.
+    """
+
+    def __init__(self, message: str, *, errors: Sequence[Mapping[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.errors: tuple[Mapping[str, Any], ...] = tuple(errors)
+
+
+class PayloadTooLargeError(DecodeError):
+    """A payload exceeds the size or nesting-depth limit."""
+
+
+class UnknownMessageError(DecodeError):
+    """No codec recognises the message (unknown ``@type`` or ``@context``)."""
+
+
+class EncodeError(D4HError, ValueError):
+    """A model cannot be written in the requested dialect."""
+
+
+class APIError(D4HError):
+    """A request to a remote API failed.
+
+    Attributes:
+        request_method: The HTTP method of the failed request.
+        url: The URL of the failed request, without query string (it may carry secrets).
+        body: The parsed JSON body of the response, or its text, if there was one.
+    """
+
+    def __init__(
+        self, message: str, *, request_method: str | None = None, url: str | None = None, body: object = None
+    ) -> None:
+        super().__init__(message)
+        self.request_method = request_method
+        self.url = url
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    """The remote API could not be reached (DNS, refused connection, TLS, reset)."""
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The remote API did not answer within the timeout."""
+
+
+class ResponseValidationError(APIError):
+    """A response body did not match the expected model.
+
+    Attributes:
+        errors: Structured validation errors (locations and messages only).
+    """
+
+    def __init__(self, message: str, *, errors: Sequence[Mapping[str, Any]] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.errors: tuple[Mapping[str, Any], ...] = tuple(errors)
+
+
+class ResponseTooLargeError(APIError):
+    """A response body exceeded the configured size cap; the rest was not read."""
+
+
+class APIStatusError(APIError):
+    """The remote API answered with a non-success HTTP status.
+
+    Attributes:
+        status_code: The HTTP status code.
+        correlation_id: The request or correlation id the server returned, if any.
+        dsp_error: The parsed DSP error body (CatalogError, ContractNegotiationError, TransferError) if the
+            body was one, else ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        correlation_id: str | None = None,
+        dsp_error: object = None,
+        **kwargs: Any,
+    ) -> None:
+        self.status_code = status_code
+        self.correlation_id = correlation_id
+        self.dsp_error = dsp_error
+        prefix = f"Request {correlation_id}: " if correlation_id else ""
+        super().__init__(f"{prefix}HTTP {status_code}: {message}", **kwargs)
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the peer rejected the request (for DSP: often an invalid state transition)."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: missing or invalid credentials."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: unknown resource (DSP also answers 404 when the requester is not authorised)."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the resource's current state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the body was understood but is semantically invalid."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests."""
+
+
+class ServerError(APIStatusError):
+    """HTTP 5xx: the peer failed."""
+
+
+STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+"""The one status-code table: HTTP status -> exception class (5xx -> ServerError, other -> APIStatusError)."""
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """Return the exception class for an HTTP error status, following :data:`STATUS_ERRORS`.
+
+    Args:
+        status_code: An HTTP status code of 400 or more.
+
+    Returns:
+        The most specific :class:`APIStatusError` subclass for it.
+    """
+    if status_code >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+class ProtocolError(D4HError):
+    """A Dataspace Protocol outcome that is not an HTTP failure."""
+
+
+class NegotiationError(ProtocolError):
+    """A contract negotiation did not end in an agreement."""
+
+
+class NegotiationTerminatedError(NegotiationError):
+    """The negotiation was terminated, by the peer or locally.
+
+    Attributes:
+        negotiation_id: The local id of the negotiation.
+        code: The termination code the peer sent, if any.
+        reason: The termination reasons the peer sent, as text.
+    """
+
+    def __init__(
+        self, negotiation_id: str, *, code: str | None = None, reason: Sequence[str] = ()
+    ) -> None:
+        self.negotiation_id = negotiation_id
+        self.code = code
+        self.reason = tuple(reason)
+        detail = "; ".join(self.reason) or "no reason given"
+        code_text = f" (code {code})" if code else ""
+        super().__init__(f"negotiation {negotiation_id} was terminated{code_text}: {detail}")
+
+
+class NegotiationTimeoutError(NegotiationError, TimeoutError):
+    """A negotiation did not reach a final state before the deadline.
+
+    Attributes:
+        negotiation_id: The local id of the negotiation.
+        last_state: The last state observed.
+    """
+
+    def __init__(self, negotiation_id: str, *, last_state: str | None, timeout: float) -> None:
+        self.negotiation_id = negotiation_id
+        self.last_state = last_state
+        super().__init__(
+            f"negotiation {negotiation_id} still {last_state or 'unknown'} after {timeout:g} s; "
+            "it goes on at the peer: wait again or terminate it"
+        )
+
+
+class TransferError(ProtocolError):
+    """A transfer process did not deliver the data."""
+
+
+class TransferTerminatedError(TransferError):
+    """The transfer process was terminated.
+
+    Attributes:
+        transfer_id: The local id of the transfer process.
+        code: The termination code the peer sent, if any.
+        reason: The termination reasons the peer sent, as text.
+    """
+
+    def __init__(self, transfer_id: str, *, code: str | None = None, reason: Sequence[str] = ()) -> None:
+        self.transfer_id = transfer_id
+        self.code = code
+        self.reason = tuple(reason)
+        detail = "; ".join(self.reason) or "no reason given"
+        code_text = f" (code {code})" if code else ""
+        super().__init__(f"transfer {transfer_id} was terminated{code_text}: {detail}")
+
+
+class TransferTimeoutError(TransferError, TimeoutError):
+    """A transfer did not reach the expected state before the deadline.
+
+    Attributes:
+        transfer_id: The local id of the transfer process.
+        last_state: The last state observed.
+    """
+
+    def __init__(self, transfer_id: str, *, last_state: str | None, timeout: float) -> None:
+        self.transfer_id = transfer_id
+        self.last_state = last_state
+        super().__init__(f"transfer {transfer_id} still {last_state or 'unknown'} after {timeout:g} s")
