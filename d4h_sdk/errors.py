@@ -289,9 +289,7 @@ class NegotiationTerminatedError(NegotiationError):
         reason: The termination reasons the peer sent, as text.
     """
 
-    def __init__(
-        self, negotiation_id: str, *, code: str | None = None, reason: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, negotiation_id: str, *, code: str | None = None, reason: Sequence[str] = ()) -> None:
         self.negotiation_id = negotiation_id
         self.code = code
         self.reason = tuple(reason)
