@@ -97,7 +97,7 @@ class Catalog(_Described):
     services: Many[DataService] = Field(default=(), alias="service")
     distributions: Many[Distribution] = Field(default=(), alias="distribution")
     catalogs: Many[Catalog] = Field(default=(), alias="catalog")
-    dataset_data: Many[RawDataset] = Field(default=(), alias="dataset", repr=False)
+    dataset_data: tuple[RawDataset, ...] = Field(default=(), alias="dataset", repr=False)
     _datasets: tuple[Dataset, ...] | None = PrivateAttr(default=None)
 
     @property
