@@ -1,0 +1,59 @@
+import subprocess
+import sys
+
+import d4h_sdk
+import d4h_sdk.models
+import d4h_sdk.wire
+
+
+def _public(module: object) -> list[str]:
+    return sorted(
+        (name for name in vars(module) if not name.startswith("_") or name == "__version__"),
+        key=str.casefold,
+    )
+
+
+def test_root_all_is_sorted_and_complete() -> None:
+    names = [
+        name for name in _public(d4h_sdk) if name not in {"annotations", "errors", "config", "models", "wire"}
+    ]
+    assert sorted(d4h_sdk.__all__, key=str.casefold) == sorted(names, key=str.casefold)
+    assert d4h_sdk.__all__ == sorted(d4h_sdk.__all__)
+
+
+def test_models_all_is_complete() -> None:
+    exported = set(d4h_sdk.models.__all__)
+    classes = {name for name in _public(d4h_sdk.models) if name[0].isupper()}
+    assert classes <= exported
+    assert d4h_sdk.models.__all__ == sorted(d4h_sdk.models.__all__)
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    for module in (d4h_sdk, d4h_sdk.models, d4h_sdk.wire):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj):
+                assert obj.__doc__, f"{module.__name__}.{name} has no docstring"
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, d4h_sdk; "
+        "heavy = [m for m in ('pyld', 'rdflib', 'jwcrypto', 'requests', 'pydantic', 'tenacity') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == "", f"import d4h_sdk pulled in {out}"
+
+
+def test_wire_import_does_not_load_jsonld_or_rdf() -> None:
+    code = (
+        "import sys; from d4h_sdk import wire, models; "
+        "print(','.join(m for m in ('pyld', 'rdflib', 'jwcrypto') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == ""
