@@ -26,6 +26,7 @@ class DataService(Node):
     """A DCAT data service: the connector endpoint that serves datasets."""
 
     MESSAGE_TYPE: ClassVar[str] = "DataService"
+    type: str | None = Field(default="DataService", alias="@type")
 
     endpoint_url: str | None = Field(default=None, alias="endpointURL")
     endpoint_description: str | None = Field(default=None, alias="endpointDescription")
@@ -35,6 +36,7 @@ class Distribution(Node):
     """A DCAT distribution: a transfer format (e.g. ``HttpData-PULL``) and the service offering it."""
 
     MESSAGE_TYPE: ClassVar[str] = "Distribution"
+    type: str | None = Field(default="Distribution", alias="@type")
 
     format: str | None = None
     access_service: str | DataService | None = Field(default=None, alias="accessService")
@@ -74,6 +76,7 @@ class Dataset(_Described):
     """A DCAT dataset with the contract offers (``has_policy``) under which it can be obtained."""
 
     MESSAGE_TYPE: ClassVar[str] = "Dataset"
+    type: str | None = Field(default="Dataset", alias="@type")
 
     has_policy: Many[Offer] = Field(default=(), alias="hasPolicy")
     distributions: Many[Distribution] = Field(default=(), alias="distribution")
@@ -92,6 +95,7 @@ class Catalog(_Described):
     """
 
     MESSAGE_TYPE: ClassVar[str] = "Catalog"
+    type: str | None = Field(default="Catalog", alias="@type")
 
     participant_id: str | None = Field(default=None, alias="participantId")
     services: Many[DataService] = Field(default=(), alias="service")

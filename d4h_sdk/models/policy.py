@@ -91,21 +91,15 @@ class Rule(Node):
 class Duty(Rule):
     """An ODRL duty (an obligation, or a duty attached to a permission)."""
 
-    MESSAGE_TYPE: ClassVar[str] = "Duty"
-
 
 class Permission(Rule):
     """An ODRL permission, with the duties that come with it."""
-
-    MESSAGE_TYPE: ClassVar[str] = "Permission"
 
     duty: Many[Duty] = ()
 
 
 class Prohibition(Rule):
     """An ODRL prohibition."""
-
-    MESSAGE_TYPE: ClassVar[str] = "Prohibition"
 
 
 class Policy(Node):
@@ -124,11 +118,13 @@ class Offer(Policy):
     """A contract offer: a policy the provider proposes for a dataset."""
 
     MESSAGE_TYPE: ClassVar[str] = "Offer"
+    type: str | None = Field(default="Offer", alias="@type")
 
 
 class Agreement(Policy):
     """A contract agreement: the policy both parties signed, with its timestamp."""
 
     MESSAGE_TYPE: ClassVar[str] = "Agreement"
+    type: str | None = Field(default="Agreement", alias="@type")
 
     timestamp: str | None = None

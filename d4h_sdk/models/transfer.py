@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from d4h_sdk.models._base import Many, WireModel
+from d4h_sdk.models._base import Many, Node, WireModel
 
 __all__ = [
     "DataAddress",
@@ -38,10 +38,11 @@ class TransferState(str, Enum):
         return self in (TransferState.COMPLETED, TransferState.TERMINATED)
 
 
-class EndpointProperty(WireModel):
+class EndpointProperty(Node):
     """A name/value property of a data address (e.g. ``authorization``, ``authType``)."""
 
     MESSAGE_TYPE: ClassVar[str] = "EndpointProperty"
+    type: str | None = Field(default="EndpointProperty", alias="@type")
 
     name: str
     value: Any
@@ -51,10 +52,11 @@ class EndpointProperty(WireModel):
         return f"EndpointProperty(name={self.name!r}, value={shown})"
 
 
-class DataAddress(WireModel):
+class DataAddress(Node):
     """Where and how data is delivered or fetched: endpoint type, endpoint and properties."""
 
     MESSAGE_TYPE: ClassVar[str] = "DataAddress"
+    type: str | None = Field(default="DataAddress", alias="@type")
 
     endpoint_type: str = Field(alias="endpointType")
     endpoint: str | None = None

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from d4h_sdk.config import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES
-from d4h_sdk.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLargeError
+from d4h_sdk.errors import ConfigurationError, D4HError, DecodeError, EncodeError, PayloadTooLargeError
 from d4h_sdk.models._base import WireModel, canonical_dict
 from d4h_sdk.wire._dsp2024 import from_2024, to_2024
 from d4h_sdk.wire._limits import check_depth, check_size
@@ -134,9 +134,14 @@ def _canonical(doc: Mapping[str, Any], dialect: str, *, fallback: bool, loader: 
 
     if not doc.get("@context") and "protocolVersions" in doc:
         return dict(doc)  # the version document is plain JSON in 2025-1
-    expanded = fast_expand(dict(doc), loader=loader)
     prefixes = PREFIXES_2024_1 if dialect == "dsp-2024-1" else PREFIXES_2025_1
-    return from_expanded(expanded, prefixes, edc_terms=dialect.startswith("edc"))
+    try:
+        expanded = fast_expand(dict(doc), loader=loader)
+        return from_expanded(expanded, prefixes, edc_terms=dialect.startswith("edc"))
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        if isinstance(exc, D4HError):
+            raise
+        raise DecodeError(f"the message is not valid JSON-LD: {type(exc).__name__}") from exc
 
 
 def decode(

@@ -196,7 +196,14 @@ def _to(doc: Mapping[str, Any], parent_type: str | None) -> dict[str, Any]:
         wire_key = _TERM_TO_KEY[key]
         if key == "dataset" and own_type == "DatasetRequestMessage":
             wire_key = "dspace:dataset"
-        if term_kind == "nodes":
+        if wire_key == "dspace:dataset":
+            out[wire_key] = value
+        elif key == "dct:title":
+            out[wire_key] = _title_2024(value)
+        elif key == "duty":
+            duties = [_node_to(item) for item in (value if isinstance(value, list) else [value])]
+            out[wire_key] = duties[0] if len(duties) == 1 else duties  # the 2024-1 schema wants one object
+        elif term_kind == "nodes":
             out[wire_key] = [_node_to(item) for item in (value if isinstance(value, list) else [value])]
         elif term_kind == "node":
             out[wire_key] = _node_to(value)
@@ -208,6 +215,19 @@ def _to(doc: Mapping[str, Any], parent_type: str | None) -> dict[str, Any]:
         else:
             out[wire_key] = value
     return out
+
+
+def _title_2024(value: Any) -> Any:
+    """The 2024-1 schema wants ``dct:title`` as one string (the context tags it English)."""
+    items = value if isinstance(value, list) else [value]
+    texts = [item if isinstance(item, str) else item.get("@value") for item in items]
+    english = [
+        item.get("@value")
+        for item in items
+        if isinstance(item, Mapping) and str(item.get("@language", "")).lower().startswith("en")
+    ]
+    chosen = english[0] if english else texts[0] if texts else None
+    return chosen
 
 
 _NEEDS_CALLBACK = {"ContractRequestMessage", "ContractOfferMessage", "ContractAgreementMessage"}

@@ -77,6 +77,8 @@ def _model_for(doc: Mapping[str, Any], table: Mapping[str, type[WireModel]]) -> 
         type_term = type_term[0]
     if type_term in _DID_SERVICE_TYPES and "serviceEndpoint" in doc:
         return m.DidService
+    if table is EDC_MODELS and ("consumerPid" in doc or "providerPid" in doc):
+        table = DSP_MODELS  # a DSP process object in EDC's compaction, not a Management API record
     if isinstance(type_term, str):
         model = table.get(type_term) or DSP_MODELS.get(type_term)
         if model is not None:
