@@ -26,5 +26,7 @@ def shared_fixtures() -> Path:
     """The official fixtures folder; skips the test with a clear reason when it is absent."""
     path = find_shared_fixtures()
     if path is None:
-        pytest.skip("official fixtures not found: put shared/ beside the repository or set D4H_SHARED_FIXTURES")
+        pytest.skip(
+            "official fixtures not found: put shared/ beside the repository or set D4H_SHARED_FIXTURES"
+        )
     return path

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["LangString", "Many", "Node", "WireModel", "canonical_dict", "text_of"]
+__all__ = ["LangString", "Many", "Node", "WireModel", "canonical_dict", "text_of", "validate_model"]
 
 T = TypeVar("T")
 
@@ -45,6 +45,14 @@ class WireModel(BaseModel):
 
     MESSAGE_TYPE: ClassVar[str] = ""
     """The 2025-1 ``@type`` term of this model ('' for models without a type of their own)."""
+
+    WRITE_TYPE: ClassVar[bool] = True
+    """Whether encoders always write ``@type`` for this model (the version list, a plain-JSON document, does
+    not; for a :class:`Node` with ``WRITE_TYPE`` off, ``@type`` is written only when it was given)."""
+
+    def _canonical_overrides(self) -> dict[str, Any]:
+        """Values that replace fields in the canonical form (a hook for models with derived wire values)."""
+        return {}
 
     @property
     def remainder(self) -> dict[str, Any]:
@@ -113,18 +121,16 @@ def canonical_dict(model: WireModel, *, with_type: bool = True) -> dict[str, Any
         with_type: Add the class's ``@type`` term when the model has no explicit type.
     """
     out: dict[str, Any] = {}
-    explicit_type = getattr(model, "type", None) if isinstance(model, Node) else None
-    if (
-        with_type
-        and model.MESSAGE_TYPE
-        and explicit_type is None
-        and "@type" not in (model.__pydantic_extra__ or {})
-    ):
+    is_node = isinstance(model, Node)
+    if with_type and model.WRITE_TYPE and model.MESSAGE_TYPE and not is_node:
         out["@type"] = model.MESSAGE_TYPE
+    overrides = model._canonical_overrides()
     for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
+        value = overrides.get(name, getattr(model, name))
         if value is None or (isinstance(value, (tuple, list, dict)) and not value):
             continue
+        if is_node and name == "type" and not (model.WRITE_TYPE or "type" in model.model_fields_set):
+            continue  # an optional @type the source did not give is not invented
         out[info.alias or name] = _canonical_value(value)
     for key, value in (model.__pydantic_extra__ or {}).items():
         out[key] = value
@@ -142,3 +148,31 @@ def _canonical_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+M = TypeVar("M", bound=WireModel)
+
+
+def validate_model(model: type[M], data: Any) -> M:
+    """Validate ``data`` (a dict, or JSON bytes/str) into ``model``; pydantic errors become DecodeError.
+
+    The error lists field locations and messages, never the input values (they may hold secrets).
+
+    Raises:
+        DecodeError: ``data`` does not match ``model``.
+    """
+    from d4h_sdk.errors import DecodeError
+
+    try:
+        if isinstance(data, (bytes, bytearray, str)):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"loc": ".".join(str(part) for part in error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        summary = "; ".join(f"{item['loc'] or '<root>'}: {item['msg']}" for item in details[:5])
+        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
+        name = model.MESSAGE_TYPE or model.__name__
+        raise DecodeError(f"invalid {name}: {summary}{more}", errors=details) from exc

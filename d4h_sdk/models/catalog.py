@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from pydantic import Field, PrivateAttr
 
-from d4h_sdk.models._base import LangString, Many, Node, WireModel, text_of
+from d4h_sdk.models._base import LangString, Many, Node, WireModel, canonical_dict, text_of, validate_model
 from d4h_sdk.models._raw import RawDataset
 from d4h_sdk.models.policy import Offer
 
@@ -26,6 +26,7 @@ class DataService(Node):
     """A DCAT data service: the connector endpoint that serves datasets."""
 
     MESSAGE_TYPE: ClassVar[str] = "DataService"
+    WRITE_TYPE: ClassVar[bool] = False
     type: str | None = Field(default="DataService", alias="@type")
 
     endpoint_url: str | None = Field(default=None, alias="endpointURL")
@@ -113,9 +114,41 @@ class Catalog(_Described):
             built = []
             for raw in self.dataset_data:
                 check_depth(raw)
-                built.append(Dataset.model_validate(raw))
+                built.append(validate_model(Dataset, raw))
             self._datasets = tuple(built)
         return self._datasets
+
+    @classmethod
+    def of(cls, datasets: Iterable[Dataset] = (), **fields: Any) -> Catalog:
+        """Build a catalog from :class:`Dataset` models (the constructor takes wire dicts for datasets).
+
+        Args:
+            datasets: The datasets of the catalog.
+            **fields: Any other field, by name (``participant_id=...``) or by wire alias.
+        """
+        models = tuple(datasets)
+        catalog = cls.model_validate({**fields, "dataset": [canonical_dict(item) for item in models]})
+        catalog._datasets = models
+        return catalog
+
+    def _canonical_overrides(self) -> dict[str, Any]:
+        return {"dataset_data": self.datasets}
+
+    def __eq__(self, other: object) -> bool:
+        # Catalogs are equal when their datasets are, however the raw wire dicts were spelled; the lazily
+        # built dataset cache is not part of the value.
+        if not isinstance(other, Catalog):
+            return NotImplemented
+        mine = {key: value for key, value in self.__dict__.items() if key != "dataset_data"}
+        theirs = {key: value for key, value in other.__dict__.items() if key != "dataset_data"}
+        return (
+            type(self) is type(other)
+            and mine == theirs
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+            and self.datasets == other.datasets
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def iter_datasets(self, *, recursive: bool = True) -> Iterator[Dataset]:
         """Yield the datasets of this catalog and, if ``recursive``, of its nested catalogs."""

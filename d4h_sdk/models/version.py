@@ -39,6 +39,7 @@ class VersionResponse(WireModel):
     """The body of ``/.well-known/dspace-version``: every protocol version the connector serves."""
 
     MESSAGE_TYPE: ClassVar[str] = "VersionResponse"
+    WRITE_TYPE: ClassVar[bool] = False
 
     protocol_versions: Many[ProtocolVersion] = Field(alias="protocolVersions")
 
@@ -55,6 +56,7 @@ class DidService(WireModel):
     """A DID document service entry announcing a DSP ``CatalogService`` or ``DataService`` (2025-1)."""
 
     MESSAGE_TYPE: ClassVar[str] = "DidService"
+    WRITE_TYPE: ClassVar[bool] = False
 
     id: str
     type: str

@@ -19,6 +19,7 @@ from typing import Any
 from d4h_sdk.config import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES
 from d4h_sdk.errors import ConfigurationError, D4HError, DecodeError, EncodeError, PayloadTooLargeError
 from d4h_sdk.models._base import WireModel, canonical_dict
+from d4h_sdk.models.catalog import Catalog
 from d4h_sdk.wire._dsp2024 import from_2024, to_2024
 from d4h_sdk.wire._limits import check_depth, check_size
 from d4h_sdk.wire._terms import (
@@ -41,6 +42,10 @@ _FAST_2025_HEAD = re.compile(
 )
 _TYPE_IN_HEAD = re.compile(rb'"@type"\s*:\s*"([A-Za-z]+)"')
 _HEAD_BYTES = 4096
+_FAST_BYTES_MIN = 64 * 1024
+"""Below this size a 2025-1 payload is parsed and depth-checked first; the straight-from-bytes path pays
+off only for large documents (catalogs), whose nested datasets are depth-checked when they are built."""
+_FAST_BYTES_TYPES = frozenset({"Catalog", "Dataset"})
 
 
 def _check_dialect(dialect: str | None) -> None:
@@ -98,19 +103,22 @@ def _parse(payload: bytes | bytearray | memoryview | str, max_bytes: int) -> Any
         raise DecodeError(f"payload is not valid JSON: {exc}") from exc
 
 
-def _fast_2025_bytes(data: bytes, max_bytes: int) -> WireModel | None:
+def _fast_2025_bytes(data: bytes, max_bytes: int, max_depth: int) -> WireModel | None:
     """Decode 2025-1 bytes straight into a model when the head names the context and the root type."""
+    if len(data) < _FAST_BYTES_MIN:
+        return None
     head = data[:_HEAD_BYTES]
     if not _FAST_2025_HEAD.match(head):
         return None
     match = _TYPE_IN_HEAD.search(head)
     if match is None or data.find(b"{", 1, match.start()) != -1:
         return None  # the first @type found belongs to a nested object: take the general path
+    type_term = match.group(1).decode("ascii")
+    if type_term not in _FAST_BYTES_TYPES:
+        return None
     from d4h_sdk.wire._registry import DSP_MODELS, validate
 
-    model = DSP_MODELS.get(match.group(1).decode("ascii"))
-    if model is None:
-        return None
+    model = DSP_MODELS[type_term]
     check_size(len(data), max_bytes)
     result = validate(model, data)
     extra = result.__pydantic_extra__
@@ -120,6 +128,9 @@ def _fast_2025_bytes(data: bytes, max_bytes: int) -> WireModel | None:
             return None
     if getattr(result, "type", model.MESSAGE_TYPE) != model.MESSAGE_TYPE:
         return None
+    # The catalog's own metadata is checked now; its datasets when they are built (Catalog.datasets).
+    exclude = {"dataset_data"} if isinstance(result, Catalog) else set()
+    check_depth(result.model_dump(by_alias=True, exclude=exclude), max_depth)
     return result
 
 
@@ -132,8 +143,8 @@ def _canonical(doc: Mapping[str, Any], dialect: str, *, fallback: bool, loader: 
     from d4h_sdk.jsonld import fast_expand
     from d4h_sdk.wire._expanded import from_expanded
 
-    if not doc.get("@context") and "protocolVersions" in doc:
-        return dict(doc)  # the version document is plain JSON in 2025-1
+    if "protocolVersions" in doc:
+        return dict(doc)  # the version document is plain JSON (its terms are in no DSP context)
     prefixes = PREFIXES_2024_1 if dialect == "dsp-2024-1" else PREFIXES_2025_1
     try:
         expanded = fast_expand(dict(doc), loader=loader)
@@ -177,7 +188,7 @@ def decode(
     _check_dialect(dialect)
     if isinstance(payload, (bytes, bytearray, memoryview, str)):
         if not fallback and dialect in (None, "dsp-2025-1") and not isinstance(payload, str):
-            fast = _fast_2025_bytes(bytes(payload), max_bytes)
+            fast = _fast_2025_bytes(bytes(payload), max_bytes, max_depth)
             if fast is not None:
                 return fast
         doc = _parse(payload, max_bytes)

@@ -193,13 +193,18 @@ def _to(doc: Mapping[str, Any], parent_type: str | None) -> dict[str, Any]:
         if term_kind is None:
             out[key] = value
             continue
-        wire_key = _TERM_TO_KEY[key]
+        wire_key = _TERM_TO_KEY.get(key, key)
         if key == "dataset" and own_type == "DatasetRequestMessage":
             wire_key = "dspace:dataset"
         if wire_key == "dspace:dataset":
             out[wire_key] = value
         elif key == "dct:title":
             out[wire_key] = _title_2024(value)
+        elif key == "format" and isinstance(value, str) and own_type != "TransferRequestMessage":
+            # a distribution's format is an IRI (2025-1 types it @vocab; the 2024-1 context does not)
+            out[wire_key] = {"@id": value}
+        elif key == "profile":  # no @id coercion for odrl:profile in the 2024-1 context
+            out[wire_key] = [{"@id": item} for item in (value if isinstance(value, list) else [value])]
         elif key == "duty":
             duties = [_node_to(item) for item in (value if isinstance(value, list) else [value])]
             out[wire_key] = duties[0] if len(duties) == 1 else duties  # the 2024-1 schema wants one object
@@ -240,6 +245,10 @@ def to_2024(canonical: Mapping[str, Any]) -> dict[str, Any]:
         EncodeError: The message lacks something 2024-1 requires (e.g. ``callbackAddress``).
     """
     message_type = canonical.get("@type")
+    if "serviceEndpoint" in canonical:
+        raise EncodeError(
+            "DID service entries for DSP exist only in 2025-1; encode with dialect='dsp-2025-1'"
+        )
     if message_type in _NEEDS_CALLBACK and not canonical.get("callbackAddress"):
         raise EncodeError(f"DSP 2024-1 requires callbackAddress on {message_type}; set callback_address")
     body = _to(canonical, parent_type=None)

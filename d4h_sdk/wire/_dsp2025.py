@@ -19,9 +19,25 @@ _NO_CALLBACK_WITH = {
 }
 
 
+def _typed_services(node: Any) -> Any:
+    """The 2025-1 schemas want ``@type: DataService`` on every inline data service."""
+    if isinstance(node, list):
+        return [_typed_services(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    out = {key: _typed_services(value) for key, value in node.items()}
+    for key in ("accessService", "service"):
+        value = out.get(key)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict) and "@type" not in item:
+                item["@type"] = "DataService"
+    return out
+
+
 def to_2025(canonical: Mapping[str, Any]) -> dict[str, Any]:
     """Write a canonical message in the 2025-1 compaction, with its ``@context``."""
-    body = dict(canonical)
+    body: dict[str, Any] = _typed_services(canonical)
     message_type = body.get("@type")
     if message_type == "ContractAgreementMessage" or (
         message_type in _NO_CALLBACK_WITH and _NO_CALLBACK_WITH[message_type] in body

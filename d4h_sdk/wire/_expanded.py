@@ -82,6 +82,8 @@ class _Canonicalizer:
             return self.node(first) if _is_node(first) else self.generic([first])
         if kind == "lang":
             return [_lang(item) for item in values]
+        if kind == "values":
+            return [self.generic_item(item) for item in values]
         if kind == "literals":
             return [self.literal(item, keep_language=True) for item in values]
         if kind == "any":

@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import ValidationError
-
 from d4h_sdk import models as m
-from d4h_sdk.errors import DecodeError, UnknownMessageError
-from d4h_sdk.models._base import Node, WireModel
+from d4h_sdk.errors import UnknownMessageError
+from d4h_sdk.models._base import Node, WireModel, validate_model
 
 __all__ = ["DSP_MODELS", "EDC_MODELS", "build"]
 
@@ -75,7 +73,7 @@ def _model_for(doc: Mapping[str, Any], table: Mapping[str, type[WireModel]]) -> 
     type_term = doc.get("@type")
     if isinstance(type_term, list) and len(type_term) == 1:
         type_term = type_term[0]
-    if type_term in _DID_SERVICE_TYPES and "serviceEndpoint" in doc:
+    if isinstance(type_term, str) and type_term in _DID_SERVICE_TYPES and "serviceEndpoint" in doc:
         return m.DidService
     if table is EDC_MODELS and ("consumerPid" in doc or "providerPid" in doc):
         table = DSP_MODELS  # a DSP process object in EDC's compaction, not a Management API record
@@ -86,7 +84,7 @@ def _model_for(doc: Mapping[str, Any], table: Mapping[str, type[WireModel]]) -> 
         raise UnknownMessageError(f"no model for @type {type_term!r}")
     if "protocolVersions" in doc:
         return m.VersionResponse
-    if doc.get("type") in _DID_SERVICE_TYPES and "serviceEndpoint" in doc:
+    if isinstance(doc.get("type"), str) and doc["type"] in _DID_SERVICE_TYPES and "serviceEndpoint" in doc:
         return m.DidService
     raise UnknownMessageError("the message has no @type the SDK knows; expected a DSP or EDC message")
 
@@ -112,17 +110,4 @@ def build(canonical: Mapping[str, Any], table: Mapping[str, type[WireModel]] = D
 
 def validate(model: type[WireModel], data: Any) -> WireModel:
     """Validate ``data`` (a dict, or JSON bytes) into ``model``; pydantic errors become DecodeError."""
-    try:
-        if isinstance(data, (bytes, bytearray, str)):
-            return model.model_validate_json(data)
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [
-            {"loc": ".".join(str(part) for part in error["loc"]), "msg": error["msg"], "type": error["type"]}
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        summary = "; ".join(f"{item['loc'] or '<root>'}: {item['msg']}" for item in details[:5])
-        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
-        raise DecodeError(
-            f"invalid {model.MESSAGE_TYPE or model.__name__}: {summary}{more}", errors=details
-        ) from exc
+    return validate_model(model, data)

@@ -92,7 +92,7 @@ _DSPACE_TERMS = {
     "endpointProperties": "nodes",
     "name": "literal",
     "value": "literal",
-    "filter": "literals",
+    "filter": "values",
     "timestamp": "literal",
 }
 _ODRL_TERMS = {
