@@ -203,6 +203,10 @@ def _to(doc: Mapping[str, Any], parent_type: str | None) -> dict[str, Any]:
         elif key == "format" and isinstance(value, str) and own_type != "TransferRequestMessage":
             # a distribution's format is an IRI (2025-1 types it @vocab; the 2024-1 context does not)
             out[wire_key] = {"@id": value}
+        elif key == "dcat:theme":  # the 2024-1 schema wants node references
+            out[wire_key] = [{"@id": item} for item in (value if isinstance(value, list) else [value])]
+        elif key == "dct:conformsTo" and isinstance(value, list) and len(value) == 1:
+            out[wire_key] = value[0]  # the 2024-1 schema wants one string
         elif key == "profile":  # no @id coercion for odrl:profile in the 2024-1 context
             out[wire_key] = [{"@id": item} for item in (value if isinstance(value, list) else [value])]
         elif key == "duty":

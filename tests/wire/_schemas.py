@@ -28,6 +28,7 @@ from referencing import Registry, Resource
 __all__ = [
     "BROKEN_REF_SCHEMAS",
     "DEFECTIVE_EXAMPLES",
+    "JSONLD_DEFECTS",
     "EXAMPLE_TYPES",
     "SCHEMA_FILES",
     "VERSIONS",
@@ -139,6 +140,18 @@ DEFECTIVE_EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 """Known-defective official examples -> words the validation errors must mention (see dsp/SOURCES.md)."""
+
+JSONLD_DEFECTS: dict[str, dict[str, str]] = {
+    "2024-1": {
+        # `"target"` without prefix is no term of the 2024-1 context: a JSON-LD processor drops it, while the
+        # plain-JSON reading (our fast path) keeps the offer's target.
+        "negotiation/contract-offer-message_initial.json": "http://www.w3.org/ns/odrl/2/target",
+        # `"dct:format": "dspace:s3+push"` is a plain literal here, but an IRI (`{"@id": ...}`) in the 2024-1
+        # dataset example and a @vocab term in 2025-1; the SDK writes formats as IRIs.
+        "catalog/catalog.json": "http://purl.org/dc/terms/format",
+    },
+}
+"""Official examples whose JSON-LD meaning differs from their plain-JSON reading -> the property concerned."""
 
 BROKEN_REF_SCHEMAS: tuple[str, ...] = (
     "transfer/transfer-error-schema.json",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ._jsonld import EDC_DSPACE_CONTEXT, EDC_VOCAB_CONTEXT, canonical, edc_compact
-from ._schemas import Example, official_examples, schema_errors
+from ._schemas import JSONLD_DEFECTS, Example, official_examples, schema_errors
 
 if not hasattr(pytest.importorskip("d4h_sdk.wire"), "decode"):
     pytest.skip("d4h_sdk.wire is not implemented yet", allow_module_level=True)
@@ -98,13 +98,39 @@ def test_reencoded_example_is_jsonld_equivalent(example: Example) -> None:
     expand = getattr(jsonld, "expand", None)
     if expand is None:
         pytest.skip("d4h_sdk.jsonld.expand is not implemented yet")
-    assert canonical(expand(encoded)) == canonical(expand(original))
+    expected, actual = canonical(expand(original)), canonical(expand(encoded))
+    defect = JSONLD_DEFECTS.get(example.version, {}).get(example.relpath)
+    if defect is None:
+        assert actual == expected
+        return
+    # a documented inconsistency of the example: exactly that property differs, everything else is equal
+    assert actual != expected
+    assert _without(actual, defect) == _without(expected, defect)
+
+
+def _without(value: Any, prop: str) -> Any:
+    if isinstance(value, dict):
+        return {key: _without(item, prop) for key, item in value.items() if key != prop}
+    if isinstance(value, list):
+        return [_without(item, prop) for item in value]
+    return value
 
 
 @pytest.mark.parametrize("example", _params(DSP_EXAMPLES))
 def test_fast_path_and_fallback_agree(example: Example) -> None:
     document = example.load()
     fast = wire.decode(document)
+    if example.relpath in JSONLD_DEFECTS.get(example.version, {}) and example.relpath.startswith(
+        "negotiation"
+    ):
+        # JSON-LD drops the unprefixed `target`; the plain-JSON reading keeps it
+        fallback = wire.decode(document, fallback=True)
+        assert isinstance(fast, models.ContractOfferMessage) and isinstance(
+            fallback, models.ContractOfferMessage
+        )
+        assert fast.offer.target is not None and fallback.offer.target is None
+        assert fallback.offer.model_copy(update={"target": fast.offer.target}) == fast.offer
+        return
     assert wire.decode(document, fallback=True) == fast
     assert wire.decode(document, dialect=example.dialect, fallback=True) == fast
 

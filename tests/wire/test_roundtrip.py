@@ -102,7 +102,8 @@ def _dataset() -> m.Dataset:
     return m.Dataset(
         id=DATASET_ID,
         type="Dataset",
-        title=(m.LangString(value="Traffic data"),),
+        # English: the 2024-1 context tags every dct:title "en" and its schema allows only one string
+        title=(m.LangString(value="Traffic data", language="en"),),
         description=(
             m.LangString(value="Traffic data sample extract", language="en"),
             m.LangString(value="Verkehrsdaten", language="de"),
@@ -131,7 +132,7 @@ def _catalog() -> m.Catalog:
             "@id": "urn:uuid:3afeadd8-ed2d-569e-d634-8394a8836d57",
             "@type": "Catalog",
             "participantId": "urn:example:provider",
-            "dct:title": [{"@value": "Provider catalog"}],
+            "dct:title": [{"@value": "Provider catalog", "@language": "en"}],
             "dct:description": [{"@value": "A catalog of data items", "@language": "en"}],
             "dcat:keyword": ["traffic"],
             "service": [_service()],
