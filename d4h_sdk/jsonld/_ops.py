@@ -10,6 +10,7 @@ from typing import Any
 from d4h_sdk.errors import JsonLdError
 from d4h_sdk.jsonld._fast import Unsupported, fast_expand_or_raise
 from d4h_sdk.jsonld._loader import DocumentLoader
+from d4h_sdk.jsonld._simple import simple_expand
 
 __all__ = ["can_fast_expand", "compact", "default_loader", "expand", "fast_expand", "run_pyld"]
 
@@ -159,6 +160,9 @@ def fast_expand(doc: Any, *, loader: DocumentLoader | None = None) -> list[dict[
     Raises:
         JsonLdError: A context is not available or the document is not valid JSON-LD.
     """
+    simple = simple_expand(doc)
+    if simple is not None:
+        return simple
     active_loader = loader if loader is not None else default_loader()
     try:
         return fast_expand_or_raise(doc, active_loader)

@@ -104,17 +104,21 @@ class Catalog(_Described):
     catalogs: Many[Catalog] = Field(default=(), alias="catalog")
     dataset_data: tuple[RawDataset, ...] = Field(default=(), alias="dataset", repr=False)
     _datasets: tuple[Dataset, ...] | None = PrivateAttr(default=None)
+    _depth_checked: bool = PrivateAttr(default=False)
 
     @property
     def datasets(self) -> tuple[Dataset, ...]:
         """The datasets of this catalog (not of nested catalogs), built on first access."""
         if self._datasets is None:
+            from d4h_sdk._gc import gc_paused
             from d4h_sdk.wire._limits import check_depth
 
             built = []
-            for raw in self.dataset_data:
-                check_depth(raw)
-                built.append(validate_model(Dataset, raw))
+            with gc_paused():
+                for raw in self.dataset_data:
+                    if not self._depth_checked:
+                        check_depth(raw)
+                    built.append(validate_model(Dataset, raw))
             self._datasets = tuple(built)
         return self._datasets
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from d4h_sdk._gc import gc_paused
 from d4h_sdk.config import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES
 from d4h_sdk.errors import ConfigurationError, D4HError, DecodeError, EncodeError, PayloadTooLargeError
 from d4h_sdk.models._base import WireModel, canonical_dict
@@ -183,9 +184,21 @@ def decode(
         PayloadTooLargeError: A size or nesting limit was exceeded.
         ConfigurationError: ``dialect`` is not a known dialect.
     """
+    _check_dialect(dialect)
+    with gc_paused():
+        return _decode(payload, dialect, fallback, loader, max_bytes, max_depth)
+
+
+def _decode(
+    payload: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    dialect: str | None,
+    fallback: bool,
+    loader: Any,
+    max_bytes: int,
+    max_depth: int,
+) -> WireModel:
     from d4h_sdk.wire._registry import DSP_MODELS, EDC_MODELS, build
 
-    _check_dialect(dialect)
     if isinstance(payload, (bytes, bytearray, memoryview, str)):
         if not fallback and dialect in (None, "dsp-2025-1") and not isinstance(payload, str):
             fast = _fast_2025_bytes(bytes(payload), max_bytes, max_depth)
@@ -210,7 +223,10 @@ def decode(
             raise DecodeError(f"the message is {detected}, not {dialect}")
     use = dialect or detected
     canonical = _canonical(doc, use, fallback=fallback, loader=loader)
-    return build(canonical, EDC_MODELS if use.startswith("edc") else DSP_MODELS)
+    model = build(canonical, EDC_MODELS if use.startswith("edc") else DSP_MODELS)
+    if isinstance(model, Catalog):
+        model._depth_checked = True  # the whole document was checked above
+    return model
 
 
 def decode_list(

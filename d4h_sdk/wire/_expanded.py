@@ -77,7 +77,7 @@ class _Canonicalizer:
             return self.node(values[0]) if _is_node(values[0]) else self.generic(values[:1])
         if kind == "ref":
             first = values[0]
-            if isinstance(first, Mapping) and set(first) == {"@id"}:
+            if isinstance(first, dict) and set(first) == {"@id"}:
                 return _relative(first["@id"])
             return self.node(first) if _is_node(first) else self.generic([first])
         if kind == "lang":
@@ -92,7 +92,7 @@ class _Canonicalizer:
         return converted[0] if len(converted) == 1 else converted
 
     def scalar(self, kind: str, item: Any, term: str = "") -> Any:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             return item
         if "@id" in item:
             iri = _relative(item["@id"])
@@ -103,7 +103,7 @@ class _Canonicalizer:
         return value
 
     def literal(self, item: Any, *, keep_language: bool) -> Any:
-        if isinstance(item, Mapping):
+        if isinstance(item, dict):
             if "@language" in item and keep_language:
                 return {"@value": item["@value"], "@language": item["@language"]}
             if "@value" in item:
@@ -119,7 +119,7 @@ class _Canonicalizer:
         return items[0] if len(items) == 1 else items
 
     def generic_item(self, item: Any) -> Any:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             return item
         if "@value" in item:
             if "@type" in item:
@@ -142,11 +142,17 @@ def _relative(iri: str) -> str:
 
 
 def _flatten_lists(values: Any) -> list[Any]:
-    if not isinstance(values, list):
+    if type(values) is not list:
         values = [values]
+    for item in values:
+        if type(item) is dict and "@list" in item:
+            break
+    else:
+        unchanged: list[Any] = values
+        return unchanged
     flat: list[Any] = []
     for item in values:
-        if isinstance(item, Mapping) and "@list" in item:
+        if type(item) is dict and "@list" in item:
             flat.extend(item["@list"])
         else:
             flat.append(item)
@@ -154,11 +160,11 @@ def _flatten_lists(values: Any) -> list[Any]:
 
 
 def _is_node(item: Any) -> bool:
-    return isinstance(item, Mapping) and "@value" not in item and "@list" not in item
+    return isinstance(item, dict) and "@value" not in item and "@list" not in item
 
 
 def _lang(item: Any) -> Any:
-    if isinstance(item, Mapping):
+    if isinstance(item, dict):
         if "@language" in item:
             return {"@value": item.get("@value"), "@language": item["@language"]}
         return {"@value": item.get("@value", item.get("@id"))}

@@ -9,6 +9,8 @@ from d4h_sdk.errors import PayloadTooLargeError
 
 __all__ = ["check_depth", "check_size"]
 
+_CONTAINERS = (dict, list, tuple)
+
 
 def check_size(size: int, max_bytes: int) -> None:
     """Raise :class:`PayloadTooLargeError` when ``size`` exceeds ``max_bytes``."""
@@ -21,15 +23,16 @@ def check_depth(value: Any, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> None:
 
     Iterative, so hostile input cannot exhaust the Python stack.
     """
+    if type(value) not in _CONTAINERS:
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, (list, tuple)):
-            children = item
-        else:
-            continue
+        item, depth = pop()
         if depth > max_depth:
             raise PayloadTooLargeError(f"JSON nesting deeper than {max_depth} levels")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list, tuple)))
+        children = item.values() if type(item) is dict else item
+        deeper = depth + 1
+        for child in children:
+            if type(child) in _CONTAINERS:
+                push((child, deeper))
