@@ -57,9 +57,9 @@ def test_equals_pyld(doc: dict[str, Any]) -> None:
     [
         {"@context": "https://w3id.org/dspace/2025/1/context.jsonld", "@type": "Catalog"},
         {"@context": {"title": {"@id": "http://purl.org/dc/terms/title", "@language": "en"}}, "title": "x"},
-        _doc(**{"nested": {"@context": {"a": "http://a/"}, "a:b": 1}}),
-        _doc(**{"list": {"@list": [1, 2]}}),
-        _doc(**{"matrix": [[1, 2]]}),
+        _doc(nested={"@context": {"a": "http://a/"}, "a:b": 1}),
+        _doc(list={"@list": [1, 2]}),
+        _doc(matrix=[[1, 2]]),
         {"@type": "no context"},
         [1, 2],
     ],
