@@ -59,3 +59,17 @@ def test_wire_import_does_not_load_jsonld_or_rdf() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_only_the_http_core_imports_requests() -> None:
+    import pathlib
+    import re
+
+    root = pathlib.Path(d4h_sdk.__file__).parent
+    pattern = re.compile(r"^\s*(import requests|from requests\b)", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8")) and not path.name.startswith("_http")
+    ]
+    assert offenders == []

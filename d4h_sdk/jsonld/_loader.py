@@ -152,28 +152,23 @@ class DocumentLoader:
             ) from exc
 
     def _download(self, url: str) -> bytes:
-        import requests  # noqa: PLC0415 - imported lazily: only allow-listed downloads need it
+        from d4h_sdk._http import HttpClient  # noqa: PLC0415 - only allow-listed downloads need HTTP
+        from d4h_sdk.errors import APIError, APIStatusError, ResponseTooLargeError  # noqa: PLC0415
 
         try:
-            with requests.get(
-                url, headers={"Accept": _ACCEPT}, timeout=FETCH_TIMEOUT, stream=True
-            ) as response:
-                if not (response.url.startswith("https://") or response.url == url):
-                    raise JsonLdError(f"downloading JSON-LD context {url} was redirected to a non-https URL")
-                if response.status_code != 200:
-                    raise JsonLdError(
-                        f"downloading JSON-LD context {url} failed: HTTP {response.status_code}"
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(chunk_size=65536):
-                    size += len(chunk)
-                    if size > FETCH_MAX_BYTES:
-                        raise JsonLdError(f"JSON-LD context {url} is larger than {FETCH_MAX_BYTES} bytes")
-                    chunks.append(chunk)
-        except requests.RequestException as exc:
+            with HttpClient(timeout=FETCH_TIMEOUT, max_response_bytes=FETCH_MAX_BYTES) as client:
+                response = client.get(url, headers={"Accept": _ACCEPT})
+        except ResponseTooLargeError as exc:
+            raise JsonLdError(f"JSON-LD context {url} is larger than {FETCH_MAX_BYTES} bytes") from exc
+        except APIStatusError as exc:
+            raise JsonLdError(f"downloading JSON-LD context {url} failed: HTTP {exc.status_code}") from exc
+        except APIError as exc:
             raise JsonLdError(f"downloading JSON-LD context {url} failed: {type(exc).__name__}") from exc
-        return b"".join(chunks)
+        if not (response.url.startswith("https://") or response.url == url):
+            raise JsonLdError(f"downloading JSON-LD context {url} was redirected to a non-https URL")
+        if response.status_code != 200:
+            raise JsonLdError(f"downloading JSON-LD context {url} failed: HTTP {response.status_code}")
+        return response.content
 
 
 def _parse(url: str, body: bytes) -> dict[str, Any]:
