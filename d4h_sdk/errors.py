@@ -272,6 +272,12 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     return STATUS_ERRORS.get(status_code, APIStatusError)
 
 
+def _terminated_text(kind: str, process_id: str, code: str | None, reason: tuple[str, ...]) -> str:
+    detail = "; ".join(reason) or "no reason given"
+    code_text = f" (code {code})" if code else ""
+    return f"{kind} {process_id} was terminated{code_text}: {detail}"
+
+
 class ProtocolError(D4HError):
     """A Dataspace Protocol outcome that is not an HTTP failure."""
 
@@ -293,9 +299,7 @@ class NegotiationTerminatedError(NegotiationError):
         self.negotiation_id = negotiation_id
         self.code = code
         self.reason = tuple(reason)
-        detail = "; ".join(self.reason) or "no reason given"
-        code_text = f" (code {code})" if code else ""
-        super().__init__(f"negotiation {negotiation_id} was terminated{code_text}: {detail}")
+        super().__init__(_terminated_text("negotiation", negotiation_id, code, self.reason))
 
 
 class NegotiationTimeoutError(NegotiationError, TimeoutError):
@@ -332,9 +336,7 @@ class TransferTerminatedError(TransferError):
         self.transfer_id = transfer_id
         self.code = code
         self.reason = tuple(reason)
-        detail = "; ".join(self.reason) or "no reason given"
-        code_text = f" (code {code})" if code else ""
-        super().__init__(f"transfer {transfer_id} was terminated{code_text}: {detail}")
+        super().__init__(_terminated_text("transfer", transfer_id, code, self.reason))
 
 
 class TransferTimeoutError(TransferError, TimeoutError):

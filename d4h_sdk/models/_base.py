@@ -7,7 +7,16 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["LangString", "Many", "Node", "WireModel", "canonical_dict", "text_of", "validate_model"]
+__all__ = [
+    "LangString",
+    "Many",
+    "Node",
+    "PidPair",
+    "WireModel",
+    "canonical_dict",
+    "text_of",
+    "validate_model",
+]
 
 T = TypeVar("T")
 
@@ -68,6 +77,13 @@ class Node(WireModel):
 
     id: str | None = Field(default=None, alias="@id")
     type: str | None = Field(default=None, alias="@type")
+
+
+class PidPair(WireModel):
+    """A message of a running negotiation or transfer: it names the process by both parties' ids."""
+
+    provider_pid: str = Field(alias="providerPid")
+    consumer_pid: str = Field(alias="consumerPid")
 
 
 class LangString(WireModel):

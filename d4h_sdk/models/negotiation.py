@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from d4h_sdk.models._base import Many, WireModel
+from d4h_sdk.models._base import Many, PidPair, WireModel
 from d4h_sdk.models.policy import Agreement, Offer
 
 __all__ = [
@@ -48,11 +48,6 @@ class NegotiationEventType(str, Enum):
     FINALIZED = "FINALIZED"
 
 
-class _PidPair(WireModel):
-    provider_pid: str = Field(alias="providerPid")
-    consumer_pid: str = Field(alias="consumerPid")
-
-
 class ContractRequestMessage(WireModel):
     """Consumer -> provider: request a contract for an offer (initial request or counter-offer).
 
@@ -79,7 +74,7 @@ class ContractOfferMessage(WireModel):
     callback_address: str | None = Field(default=None, alias="callbackAddress")
 
 
-class ContractAgreementMessage(_PidPair):
+class ContractAgreementMessage(PidPair):
     """Provider -> consumer: the agreement, for the consumer to verify."""
 
     MESSAGE_TYPE: ClassVar[str] = "ContractAgreementMessage"
@@ -88,13 +83,13 @@ class ContractAgreementMessage(_PidPair):
     callback_address: str | None = Field(default=None, alias="callbackAddress")
 
 
-class ContractAgreementVerificationMessage(_PidPair):
+class ContractAgreementVerificationMessage(PidPair):
     """Consumer -> provider: the consumer verified the agreement."""
 
     MESSAGE_TYPE: ClassVar[str] = "ContractAgreementVerificationMessage"
 
 
-class ContractNegotiationEventMessage(_PidPair):
+class ContractNegotiationEventMessage(PidPair):
     """An event: ``ACCEPTED`` (consumer -> provider) or ``FINALIZED`` (provider -> consumer)."""
 
     MESSAGE_TYPE: ClassVar[str] = "ContractNegotiationEventMessage"
@@ -102,7 +97,7 @@ class ContractNegotiationEventMessage(_PidPair):
     event_type: NegotiationEventType = Field(alias="eventType")
 
 
-class ContractNegotiationTerminationMessage(_PidPair):
+class ContractNegotiationTerminationMessage(PidPair):
     """Either party ends the negotiation, with an optional code and reasons."""
 
     MESSAGE_TYPE: ClassVar[str] = "ContractNegotiationTerminationMessage"
@@ -111,7 +106,7 @@ class ContractNegotiationTerminationMessage(_PidPair):
     reason: Many[Any] = ()
 
 
-class ContractNegotiation(_PidPair):
+class ContractNegotiation(PidPair):
     """The negotiation as a party reports it: both process ids and the state."""
 
     MESSAGE_TYPE: ClassVar[str] = "ContractNegotiation"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from d4h_sdk.models._base import Many, Node, WireModel
+from d4h_sdk.models._base import Many, Node, PidPair, WireModel
 
 __all__ = [
     "DataAddress",
@@ -77,11 +77,6 @@ class DataAddress(Node):
         )
 
 
-class _PidPair(WireModel):
-    provider_pid: str = Field(alias="providerPid")
-    consumer_pid: str = Field(alias="consumerPid")
-
-
 class TransferRequestMessage(WireModel):
     """Consumer -> provider: start a transfer under an agreement, in a distribution's format."""
 
@@ -94,7 +89,7 @@ class TransferRequestMessage(WireModel):
     data_address: DataAddress | None = Field(default=None, alias="dataAddress")
 
 
-class TransferStartMessage(_PidPair):
+class TransferStartMessage(PidPair):
     """The transfer started (provider), or resumes (either party); carries the pull data address."""
 
     MESSAGE_TYPE: ClassVar[str] = "TransferStartMessage"
@@ -102,13 +97,13 @@ class TransferStartMessage(_PidPair):
     data_address: DataAddress | None = Field(default=None, alias="dataAddress")
 
 
-class TransferCompletionMessage(_PidPair):
+class TransferCompletionMessage(PidPair):
     """Either party reports the transfer complete."""
 
     MESSAGE_TYPE: ClassVar[str] = "TransferCompletionMessage"
 
 
-class TransferSuspensionMessage(_PidPair):
+class TransferSuspensionMessage(PidPair):
     """Either party suspends the transfer."""
 
     MESSAGE_TYPE: ClassVar[str] = "TransferSuspensionMessage"
@@ -117,7 +112,7 @@ class TransferSuspensionMessage(_PidPair):
     reason: Many[Any] = ()
 
 
-class TransferTerminationMessage(_PidPair):
+class TransferTerminationMessage(PidPair):
     """Either party ends the transfer."""
 
     MESSAGE_TYPE: ClassVar[str] = "TransferTerminationMessage"
@@ -126,7 +121,7 @@ class TransferTerminationMessage(_PidPair):
     reason: Many[Any] = ()
 
 
-class TransferProcess(_PidPair):
+class TransferProcess(PidPair):
     """The transfer process as a party reports it."""
 
     MESSAGE_TYPE: ClassVar[str] = "TransferProcess"
