@@ -64,6 +64,7 @@ from d4h_sdk.errors import (
 )
 
 __all__ = [
+    "AuthBase",
     "Headers",
     "HttpClient",
     "HttpResponse",
@@ -77,6 +78,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("d4h_sdk.http")
+
+AuthBase = requests.auth.AuthBase
+"""The base class of every credential the SDK attaches (re-exported so no other module imports requests)."""
 
 MAX_REDIRECTS = 10
 """Most redirects followed for one request."""

@@ -197,7 +197,7 @@ def mutated_examples(draw: st.DrawFn) -> tuple[str, Any]:
         elif operation == "retype":
             parent[path[-1]] = copy.deepcopy(_RETYPE[type(parent[path[-1]])])  # never share the template
         elif operation == "replace":
-            parent[path[-1]] = draw(JSON_VALUES)
+            parent[path[-1]] = copy.deepcopy(draw(JSON_VALUES))  # CONTEXTS entries are shared lists
         elif operation == "duplicate":
             parent[path[-1]] = [copy.deepcopy(parent[path[-1]]), copy.deepcopy(parent[path[-1]])]
         else:
@@ -212,7 +212,9 @@ def mutated_examples(draw: st.DrawFn) -> tuple[str, Any]:
 @given(mutated_examples())
 def test_mutated_examples_raise_only_d4h_errors(case: tuple[str, Any]) -> None:
     _, doc = case
+    before = copy.deepcopy(doc)
     _decode_everywhere(doc)
+    assert doc == before, "decoding changed its input"
     _decode_everywhere(_as_bytes(doc))
 
 
