@@ -10,9 +10,14 @@ D4HError                                   root
 ├── SigningError                           a signing backend failed
 │   └── SignerNotFoundError(LookupError)   unknown backend name / entry point
 ├── VerificationError                      inbound token / credential / signature rejected
-│   ├── InvalidSignatureError
-│   ├── ExpiredTokenError
-│   └── UntrustedIssuerError
+│   ├── InvalidSignatureError              bad signature, alg not allowed for the key, forged key
+│   ├── ExpiredTokenError                  exp / nbf / iat outside the allowed window
+│   ├── UntrustedIssuerError               issuer or kid not trusted / not bound to the issuer
+│   ├── MalformedTokenError                not a compact JWS we accept: size, encoding, JSON, crit
+│   ├── InvalidClaimsError                 audience, subject, typ or required claims do not match
+│   ├── ReplayedTokenError                 a jti presented before
+│   ├── DidResolutionError                 a DID could not be resolved to a trustworthy document
+│   └── VerificationMethodError            no usable key for a kid, or not in the required relationship
 ├── JsonLdError                            context not bundled / not allowed, expansion or compaction failed
 ├── DecodeError(ValueError)                a payload is not a valid message of the expected dialect
 │   ├── PayloadTooLargeError               size or nesting-depth limit exceeded
@@ -56,10 +61,13 @@ __all__ = [
     "ConflictError",
     "D4HError",
     "DecodeError",
+    "DidResolutionError",
     "EncodeError",
     "ExpiredTokenError",
+    "InvalidClaimsError",
     "InvalidSignatureError",
     "JsonLdError",
+    "MalformedTokenError",
     "NegotiationError",
     "NegotiationTerminatedError",
     "NegotiationTimeoutError",
@@ -68,6 +76,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
+    "ReplayedTokenError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "STATUS_ERRORS",
@@ -81,6 +90,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UntrustedIssuerError",
     "VerificationError",
+    "VerificationMethodError",
     "status_error_class",
 ]
 
@@ -115,6 +125,31 @@ class ExpiredTokenError(VerificationError):
 
 class UntrustedIssuerError(VerificationError):
     """The issuer of a token or credential is not trusted."""
+
+
+class MalformedTokenError(VerificationError):
+    """A token is not a well-formed compact JWS the verifier accepts (size, encoding, JSON, ``crit``)."""
+
+
+class InvalidClaimsError(VerificationError):
+    """A token's claims or header do not meet the policy (audience, subject, required claims, ``typ``)."""
+
+
+class ReplayedTokenError(VerificationError):
+    """A token id (``jti``) was presented before: the token is being replayed."""
+
+
+class DidResolutionError(VerificationError):
+    """A DID could not be resolved to a trustworthy DID document.
+
+    Raised for a malformed or unsupported DID met while verifying, a network or HTTP failure, an oversize or
+    non-JSON body, a document that is not a valid DID document, or a document whose ``id`` is not the DID.
+    The underlying error, if any, is kept as ``__cause__``.
+    """
+
+
+class VerificationMethodError(VerificationError):
+    """A DID document has no usable key for a ``kid``, or the key is not in the required relationship."""
 
 
 class JsonLdError(D4HError):

@@ -73,3 +73,20 @@ def test_only_the_http_core_imports_requests() -> None:
         if pattern.search(path.read_text(encoding="utf-8")) and not path.name.startswith("_http")
     ]
     assert offenders == []
+
+
+def test_docs_draw_the_same_exception_tree_as_errors_py() -> None:
+    import pathlib
+    import re
+
+    import d4h_sdk.errors as errors_module
+
+    def tree(text: str) -> list[str]:
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("D4HError"))
+        end = next(i for i in range(start, len(lines)) if lines[i].startswith("```"))
+        return [line.rstrip() for line in lines[start:end] if re.match(r"^(D4HError|[│├└ ])", line)]
+
+    docs = pathlib.Path(__file__).resolve().parent.parent / "docs" / "exceptions.md"
+    assert errors_module.__doc__ is not None
+    assert tree(docs.read_text(encoding="utf-8")) == tree(errors_module.__doc__)
