@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from d4h_sdk._gc import gc_paused
 from d4h_sdk.config import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES
@@ -32,6 +32,9 @@ from d4h_sdk.wire._terms import (
     PREFIXES_2024_1,
     PREFIXES_2025_1,
 )
+
+if TYPE_CHECKING:
+    from d4h_sdk.jsonld import DocumentLoader
 
 __all__ = ["DIALECTS", "decode", "decode_list", "detect_dialect", "encode"]
 
@@ -135,7 +138,9 @@ def _fast_2025_bytes(data: bytes, max_bytes: int, max_depth: int) -> WireModel |
     return result
 
 
-def _canonical(doc: Mapping[str, Any], dialect: str, *, fallback: bool, loader: Any) -> dict[str, Any]:
+def _canonical(
+    doc: Mapping[str, Any], dialect: str, *, fallback: bool, loader: DocumentLoader | None
+) -> dict[str, Any]:
     if not fallback:
         if dialect == "dsp-2024-1":
             return from_2024(doc)
@@ -161,7 +166,7 @@ def decode(
     *,
     dialect: str | None = None,
     fallback: bool = False,
-    loader: Any = None,
+    loader: DocumentLoader | None = None,
     max_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     max_depth: int = DEFAULT_MAX_JSON_DEPTH,
 ) -> WireModel:
@@ -182,6 +187,7 @@ def decode(
         DecodeError: The payload is not JSON, or not a valid message.
         UnknownMessageError: The message type is not one the SDK models.
         PayloadTooLargeError: A size or nesting limit was exceeded.
+        JsonLdError: The message needs a JSON-LD context that is neither bundled nor allowed by ``loader``.
         ConfigurationError: ``dialect`` is not a known dialect.
     """
     _check_dialect(dialect)
@@ -193,7 +199,7 @@ def _decode(
     payload: bytes | bytearray | memoryview | str | Mapping[str, Any],
     dialect: str | None,
     fallback: bool,
-    loader: Any,
+    loader: DocumentLoader | None,
     max_bytes: int,
     max_depth: int,
 ) -> WireModel:

@@ -131,3 +131,19 @@ def test_unknown_dialect_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="unknown dialect"):
         wire.decode(b"{}", dialect="dsp-0.8")
+
+
+def test_unknown_context_is_refused_not_fetched() -> None:
+    from d4h_sdk import JsonLdError
+    from d4h_sdk.jsonld import DocumentLoader
+
+    doc = {"@context": "https://contexts.example.org/unknown.jsonld", "@type": "Catalog"}
+    with pytest.raises(JsonLdError, match="not bundled and not allowed"):
+        wire.decode(doc)
+    context = {
+        "@context": {"@vocab": "https://w3id.org/dspace/2025/1/", "dcat": "http://www.w3.org/ns/dcat#"}
+    }
+    loader = DocumentLoader(documents={"https://contexts.example.org/unknown.jsonld": context})
+    catalog = wire.decode({**doc, "@type": "dcat:Catalog", "participantId": "did:web:p"}, loader=loader)
+    assert isinstance(catalog, models.Catalog)
+    assert catalog.participant_id == "did:web:p"
