@@ -15,9 +15,11 @@ D4HError                                   root
 │   ├── UntrustedIssuerError               issuer or kid not trusted / not bound to the issuer
 │   ├── MalformedTokenError                not a compact JWS we accept: size, encoding, JSON, crit
 │   ├── InvalidClaimsError                 audience, subject, typ or required claims do not match
+│   │   └── UndefinedTermError             a JSON-LD term no context defines (it would escape the signature)
 │   ├── ReplayedTokenError                 a jti presented before
 │   ├── DidResolutionError                 a DID could not be resolved to a trustworthy document
-│   └── VerificationMethodError            no usable key for a kid, or not in the required relationship
+│   ├── VerificationMethodError            no usable key for a kid, or not in the required relationship
+│   └── RevokedCredentialError             a credential's status entry says revoked or suspended
 ├── JsonLdError                            context not bundled / not allowed, expansion or compaction failed
 ├── DecodeError(ValueError)                a payload is not a valid message of the expected dialect
 │   ├── PayloadTooLargeError               size or nesting-depth limit exceeded
@@ -79,6 +81,7 @@ __all__ = [
     "ReplayedTokenError",
     "ResponseTooLargeError",
     "ResponseValidationError",
+    "RevokedCredentialError",
     "STATUS_ERRORS",
     "ServerError",
     "SignerNotFoundError",
@@ -86,6 +89,7 @@ __all__ = [
     "TransferError",
     "TransferTerminatedError",
     "TransferTimeoutError",
+    "UndefinedTermError",
     "UnknownMessageError",
     "UnprocessableEntityError",
     "UntrustedIssuerError",
@@ -133,6 +137,17 @@ class MalformedTokenError(VerificationError):
 
 class InvalidClaimsError(VerificationError):
     """A token's claims or header do not meet the policy (audience, subject, required claims, ``typ``)."""
+
+
+class UndefinedTermError(InvalidClaimsError):
+    """A JSON-LD document uses a term its contexts do not define.
+
+    Expansion would drop the term, so a signature over the canonical form would not cover it.
+    """
+
+
+class RevokedCredentialError(VerificationError):
+    """A credential's status list entry says it is revoked or suspended."""
 
 
 class ReplayedTokenError(VerificationError):
