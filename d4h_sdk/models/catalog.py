@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, PrivateAttr
 
 from d4h_sdk.models._base import LangString, Many, Node, WireModel, canonical_dict, text_of, validate_model
 from d4h_sdk.models._raw import RawDataset
 from d4h_sdk.models.policy import Offer
+
+if TYPE_CHECKING:
+    from d4h_sdk.health.healthdcat import HealthDataset
 
 __all__ = [
     "Catalog",
@@ -86,6 +89,16 @@ class Dataset(_Described):
     def offers(self) -> tuple[Offer, ...]:
         """The contract offers of this dataset (same as ``has_policy``)."""
         return self.has_policy
+
+    @property
+    def health(self) -> HealthDataset | None:
+        """The HealthDCAT-AP metadata embedded in this dataset, as a typed view (``None`` if there is none).
+
+        Read from the dataset's JSON-LD properties under any compaction (see :mod:`d4h_sdk.health`).
+        """
+        from d4h_sdk.health import health_view
+
+        return health_view(self)
 
 
 class Catalog(_Described):

@@ -147,3 +147,24 @@ def test_unknown_context_is_refused_not_fetched() -> None:
     catalog = wire.decode({**doc, "@type": "dcat:Catalog", "participantId": "did:web:p"}, loader=loader)
     assert isinstance(catalog, models.Catalog)
     assert catalog.participant_id == "did:web:p"
+
+
+def test_dataset_health_view_reads_healthdcat_properties(shared_fixtures: object) -> None:
+    import pathlib
+
+    from d4h_sdk.health import to_asset_properties
+    from d4h_sdk.health.healthdcat import read_healthdcat
+
+    assert isinstance(shared_fixtures, pathlib.Path)
+    source = shared_fixtures / "healthdcat" / "official-r8" / "example-healthdcat-dataset.ttl"
+    health = read_healthdcat(source.read_text(encoding="utf-8"))
+    doc = {
+        "@context": ["https://w3id.org/dspace/2025/1/context.jsonld"],
+        "@id": health.id,
+        "@type": "Dataset",
+        **to_asset_properties(health),
+    }
+    dataset = wire.decode(doc)
+    assert isinstance(dataset, models.Dataset)
+    assert dataset.health == health
+    assert models.Dataset(id="urn:plain").health is None
