@@ -49,6 +49,7 @@ from d4h_sdk.errors import (
     VerificationError,
     VerificationMethodError,
 )
+from d4h_sdk.policy import purposes
 
 __version__ = "0.1.0.dev0"
 
@@ -95,4 +96,5 @@ __all__ = [
     "VerificationError",
     "VerificationMethodError",
     "__version__",
+    "purposes",
 ]
