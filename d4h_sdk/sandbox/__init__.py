@@ -7,3 +7,19 @@ private modules (``_http_server``, ``_authority``, ``_participants``, ...) that 
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from d4h_sdk.sandbox._sandbox import Sandbox
+
+__all__ = ["Sandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load :class:`Sandbox` (and with it werkzeug and the identity stack) on first use."""
+    if name == "Sandbox":
+        from d4h_sdk.sandbox._sandbox import Sandbox
+
+        return Sandbox
+    raise AttributeError(f"module 'd4h_sdk.sandbox' has no attribute {name!r}")

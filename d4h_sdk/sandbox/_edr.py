@@ -372,7 +372,10 @@ def pull_data_address(
     if lifetime_s is not None:
         properties.append(("expiresIn", str(int(lifetime_s))))
     if expires_at is not None:
-        properties.append(("expiresAt", expires_at))
+        # DSP 2025-1 types every endpoint property value as a string
+        properties.append(
+            ("expiresAt", str(int(expires_at)) if float(expires_at).is_integer() else str(expires_at))
+        )
     if transfer_id is not None:
         properties.append(("transferProcessId", transfer_id))
     if agreement_id is not None:

@@ -132,7 +132,7 @@ def test_pull_data_address_becomes_an_edr() -> None:
     assert address.endpoint_type == HTTP_ENDPOINT_TYPE
     assert address.property("authorization") == "TOKEN-SECRET" and address.property("authType") == "bearer"
     assert address.property("endpoint") == "http://127.0.0.1:9/data/tp-1"
-    assert address.property("expiresIn") == "300" and address.property("expiresAt") == 1_800_000_300.0
+    assert address.property("expiresIn") == "300" and address.property("expiresAt") == "1800000300"
     assert "TOKEN-SECRET" not in repr(address)
     edr = EndpointDataReference.from_data_address(
         address, transfer_id="tp-1", expires_at=address.property("expiresAt")
