@@ -11,6 +11,9 @@
   finalize after verification, start pull transfers with an EDR token, push and complete push transfers);
 
 plus ``GET /.well-known/dspace-version`` (unauthenticated) and the data plane at ``/data/{transfer id}``.
+The catalog is paginated (``?offset=&limit=``, ``Link`` headers; see
+:mod:`~d4h_sdk.sandbox._provider_catalog`) and accepts ``keyword``/``id`` filters. Every request passes
+through a :class:`~d4h_sdk.sandbox._faults.FaultInjector` whose plan is :attr:`ProviderConnector.faults`.
 Every DSP request is authenticated by DCP (:func:`~d4h_sdk.sandbox._participants.verify_request`); a failure
 is 401 on the catalog and on requests that create a process, 404 on an existing negotiation or transfer (the
 spec's "unauthorised -> 404"). Bodies are encoded in the dialect of the path, ``application/json``.
@@ -27,6 +30,7 @@ connector.close()
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -36,7 +40,6 @@ from d4h_sdk._http import HttpClient
 from d4h_sdk.errors import ConfigurationError, ConflictError, DecodeError, JsonLdError, VerificationError
 from d4h_sdk.models._base import WireModel
 from d4h_sdk.models.catalog import (
-    Catalog,
     CatalogError,
     CatalogRequestMessage,
     DataService,
@@ -48,12 +51,15 @@ from d4h_sdk.sandbox import _transfer_sm as tsm
 from d4h_sdk.sandbox._authority import DS4H_SCOPES, policy_claims
 from d4h_sdk.sandbox._dataplane import DataPlane, DataSource
 from d4h_sdk.sandbox._edr import EdrTokenIssuer, EdrTokenValidator, RevocationList
+from d4h_sdk.sandbox._faults import FaultInjector, FaultPlan
 from d4h_sdk.sandbox._http_server import LoopbackServer, Request, Response, Router, json_response
 from d4h_sdk.sandbox._participants import Participant, verify_request
 from d4h_sdk.sandbox._provider_catalog import (
+    DEFAULT_PAGE_SIZE,
     DSP_VERSIONS,
     PULL_FORMAT,
     PUSH_FORMAT,
+    catalog_page,
     dataset_view,
     version_response,
     visible_offers,
@@ -103,6 +109,8 @@ class ProviderConnector:
         edr_lifetime_s: Lifetime of EDR tokens.
         max_workers: Background worker threads.
         callback_attempts: Attempts per callback (retried on connection errors only).
+        page_size: Largest number of datasets per catalog page.
+        faults: The initial fault plan (default none; change it at runtime through :attr:`faults`).
 
     Raises:
         ConfigurationError: An option is out of range.
@@ -118,9 +126,15 @@ class ProviderConnector:
         edr_lifetime_s: float = 300,
         max_workers: int = 4,
         callback_attempts: int = 3,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        faults: FaultPlan | None = None,
     ) -> None:
         if max_workers < 1:
             raise ConfigurationError(f"max_workers must be at least 1, got {max_workers}")
+        if page_size < 1:
+            raise ConfigurationError(f"page_size must be at least 1, got {page_size}")
+        self.page_size = page_size
+        self._faults = FaultInjector(self._dispatch, faults)
         self.participant = participant
         self._owns_store = store is None
         self.store: ProviderStore = store if store is not None else SqliteProviderStore()
@@ -139,6 +153,7 @@ class ProviderConnector:
             participant.signer,
             issuer_did=participant.did,
             lifetime_s=edr_lifetime_s,
+            clock=self._edr_clock,
             revocations=self.revocations,
         )
         validator = EdrTokenValidator(
@@ -152,7 +167,9 @@ class ProviderConnector:
             store=self.store,
             registry=self._registry,
             state_lock=self._state_lock,
-            sender=CallbackSender(participant, self._callback_http, attempts=callback_attempts),
+            sender=CallbackSender(
+                participant, self._callback_http, attempts=callback_attempts, faults=lambda: self.faults
+            ),
             edr_issuer=self.edr_issuer,
             revocations=self.revocations,
             base_url=self._root,
@@ -213,6 +230,22 @@ class ProviderConnector:
             raise ConfigurationError("the provider connector is not served yet; call serve() first")
         return self._base_url
 
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force; assign a new :class:`FaultPlan` to change it (counters restart)."""
+        return self._faults.plan
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self._faults.plan = plan
+
+    def _edr_clock(self) -> float:
+        """The EDR issuer's clock: an hour and a lifetime in the past under ``expired_edr``."""
+        now = time.time()
+        if self._faults.plan.expired_edr:
+            return now - 3600 - self.edr_issuer.lifetime_s
+        return now
+
     def add_dataset(self, dataset: SandboxDataset) -> None:
         """Publish a dataset (replacing one with the same id)."""
         self._registry.add(dataset)
@@ -227,6 +260,7 @@ class ProviderConnector:
         if self._closed:
             return
         self._closed = True
+        self._faults.close()
         if self._server is not None:
             self._server.stop()
         self.engine.close()
@@ -286,7 +320,11 @@ class ProviderConnector:
     # -- WSGI ----------------------------------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Answer one WSGI request: the data plane under ``/data/``, DSP and versions otherwise."""
+        """Answer one WSGI request, through the fault injector."""
+        return self._faults(environ, start_response)
+
+    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The data plane under ``/data/``, DSP and versions otherwise."""
         if str(environ.get("PATH_INFO", "")).startswith("/data/"):
             return self._dataplane(environ, start_response)
         return self._router(environ, start_response)
@@ -380,21 +418,25 @@ class ProviderConnector:
             return self._catalog_error(
                 dialect, 400, f"expected a CatalogRequestMessage, got {type(message).__name__}"
             )
-        if message.filter:
-            return self._catalog_error(dialect, 400, "this provider supports no catalog filter")
-        datasets = []
+        base = self.engine.dsp_base(dialect)
         service = self._service(dialect)
-        for dataset in self._registry.all():
-            offers = visible_offers(dataset, claims)
-            if offers:
-                datasets.append(dataset_view(dataset, offers, service=service, assigner=self.participant.did))
-        catalog = Catalog.of(
-            datasets,
-            id=f"{self.engine.dsp_base(dialect)}#catalog",
-            participant_id=self.participant.did,
-            services=[service],
-        )
-        return _encoded(catalog, dialect, 200)
+        try:
+            catalog, links = catalog_page(
+                self._registry.all(),
+                claims,
+                filters=message.filter,
+                args=request.args,
+                page_size=self.page_size,
+                service=service,
+                assigner=self.participant.did,
+                base=base,
+            )
+        except DecodeError as exc:
+            return self._catalog_error(dialect, 400, str(exc))
+        response = _encoded(catalog, dialect, 200)
+        if links is not None:
+            response.headers["Link"] = links
+        return response
 
     def _dataset(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
         try:

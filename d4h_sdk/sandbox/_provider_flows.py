@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from d4h_sdk import wire
 from d4h_sdk._http import HttpClient
@@ -29,6 +30,7 @@ from d4h_sdk.sandbox import _negotiation_sm as nsm
 from d4h_sdk.sandbox import _transfer_sm as tsm
 from d4h_sdk.sandbox._dataplane import BytesSource, DataSource, StreamSource, push
 from d4h_sdk.sandbox._edr import EdrTokenIssuer, RevocationList, pull_data_address
+from d4h_sdk.sandbox._faults import FaultPlan
 from d4h_sdk.sandbox._participants import Participant
 from d4h_sdk.sandbox._store import ProviderStore
 from d4h_sdk.sandbox.synthetic import Payload, SandboxDataset
@@ -167,6 +169,7 @@ class CallbackSender:
         attempts: Attempts per callback.
         backoff_s: First pause between attempts (doubled each time).
         sleep: Sleep function.
+        faults: Returns the fault plan in force (duplicate and delayed callbacks); default none.
     """
 
     def __init__(
@@ -177,19 +180,61 @@ class CallbackSender:
         attempts: int = 3,
         backoff_s: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
+        faults: Callable[[], FaultPlan] | None = None,
     ) -> None:
         self._participant = participant
         self._http = http
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
         self._sleep = sleep
+        self._faults = faults
+        self._late: list[threading.Thread] = []
+        self._late_lock = threading.Lock()
+        self._closing = threading.Event()
 
     def send(self, callback: nsm.SendCallback, *, dialect: str | None, audience: str | None) -> bool:
         """Send one callback; return whether the consumer acknowledged it (2xx).
 
         Connection failures (no response at all) are retried; a timeout, an error status or a refused
-        message are not, since the consumer may have processed the message.
+        message are not, since the consumer may have processed the message. Under a fault plan, a
+        callback may be sent twice (the result is the first one's) or late from a background thread (the
+        result is then ``True`` at once).
         """
+        plan = self._faults() if self._faults is not None else None
+        path = urlsplit(callback.url).path
+        delay = plan.callback_delay(path) if plan is not None else 0.0
+        if delay > 0:
+            late = threading.Thread(
+                target=self._send_late,
+                args=(delay, callback, dialect, audience),
+                name="d4h-provider-late-callback",
+                daemon=True,
+            )
+            with self._late_lock:
+                self._late = [thread for thread in self._late if thread.is_alive()]
+                self._late.append(late)
+            late.start()
+            return True
+        sent = self._send(callback, dialect=dialect, audience=audience)
+        if plan is not None and plan.duplicates(path):
+            self._send(callback, dialect=dialect, audience=audience)
+        return sent
+
+    def _send_late(
+        self, delay: float, callback: nsm.SendCallback, dialect: str | None, audience: str | None
+    ) -> None:
+        self._closing.wait(delay)
+        self._send(callback, dialect=dialect, audience=audience)
+
+    def close(self) -> None:
+        """Send the late callbacks still pending at once and wait for them."""
+        self._closing.set()
+        with self._late_lock:
+            late, self._late = self._late, []
+        for thread in late:
+            thread.join()
+
+    def _send(self, callback: nsm.SendCallback, *, dialect: str | None, audience: str | None) -> bool:
         body = wire.encode(callback.message, dialect=dialect or DEFAULT_DIALECT)
         for attempt in range(self._attempts):
             auth = BearerTokenAuth(self._participant.issue_token(audience)) if audience else None
@@ -278,6 +323,7 @@ class ProviderEngine:
         """Stop accepting work and wait for the running steps."""
         self._closed = True
         self._pool.shutdown(wait=True)
+        self._sender.close()
 
     def dsp_base(self, dialect: str | None) -> str:
         """The versioned DSP base URL of a dialect."""

@@ -17,8 +17,10 @@ import time
 from types import TracebackType
 
 from d4h_sdk.sandbox._authority import DataspaceAuthority, OrganizationProfile
+from d4h_sdk.sandbox._faults import FaultPlan
 from d4h_sdk.sandbox._participants import Participant, ParticipantHost
 from d4h_sdk.sandbox._provider import ProviderConnector
+from d4h_sdk.sandbox._provider_catalog import DEFAULT_PAGE_SIZE
 from d4h_sdk.sandbox._store import SqliteProviderStore
 from d4h_sdk.sandbox.synthetic import SandboxDataset, default_datasets
 
@@ -53,6 +55,8 @@ class Sandbox:
         patients: Patients per synthetic cohort.
         store_path: A SQLite file for the provider's state (a restarted sandbox continues from it);
             default in memory.
+        faults: A fault plan for the provider (default none; change it later with :attr:`faults`).
+        page_size: Largest number of datasets per catalog page.
 
     Attributes:
         host: The participant host (DID documents, STSs, credential services).
@@ -68,7 +72,13 @@ class Sandbox:
     """
 
     def __init__(
-        self, *, seed: int = 0, patients: int = 200, store_path: str | os.PathLike[str] | None = None
+        self,
+        *,
+        seed: int = 0,
+        patients: int = 200,
+        store_path: str | os.PathLike[str] | None = None,
+        faults: FaultPlan | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         started = time.perf_counter()
         self.host = ParticipantHost()
@@ -81,7 +91,9 @@ class Sandbox:
             self.host.add_participant(AD_COMPANY, membership="inactive", organization=_AD_PROFILE)
             store = SqliteProviderStore(store_path) if store_path is not None else None
             self._owned_store = store
-            self._connector = ProviderConnector(self.provider, store=store)
+            self._connector = ProviderConnector(
+                self.provider, store=store, faults=faults, page_size=page_size
+            )
             self._connector.serve()
             self.datasets: list[SandboxDataset] = default_datasets(
                 seed=seed, patients=patients, access_url=self._connector.dsp_url()
@@ -104,6 +116,15 @@ class Sandbox:
         """The provider connector."""
         assert self._connector is not None  # set by the constructor, which raises otherwise
         return self._connector
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The provider's fault plan; assign a :class:`FaultPlan` to change it while running."""
+        return self.connector.faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self.connector.faults = plan
 
     @property
     def participants(self) -> dict[str, Participant]:
