@@ -1,0 +1,52 @@
+"""The ``d4h`` command line.
+
+```
+d4h --version
+d4h sandbox up [--seed N] [--patients N] [--store PATH]
+```
+
+Only the standard library's :mod:`argparse` is used here; each sub-command imports what it needs when it runs,
+so that ``d4h --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from d4h_sdk.cli import _sandbox_cmd
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``d4h`` command."""
+    from d4h_sdk import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="d4h", description="d4h_sdk: tools for participants of a Gaia-X health data space."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _sandbox_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``d4h`` command.
+
+    Args:
+        argv: The arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The process exit code (0 on success).
+    """
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return 2
+    code: int = run(args)
+    return code
