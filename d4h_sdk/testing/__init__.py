@@ -2,9 +2,10 @@
 
 ``SignerContract`` needs pytest (a test dependency); importing this package imports pytest.
 
-The SDK also registers a pytest plugin (entry point ``pytest11``): the fixtures ``d4h_sandbox`` (one sandbox data
-space per test session) and ``d4h_sandbox_fresh`` (one per test), the options ``--d4h-sandbox-seed`` and
-``--d4h-sandbox-patients``, and the marker ``@pytest.mark.d4h_sandbox(seed=..., patients=..., store_path=...)``.
+The SDK also registers a pytest plugin (entry point ``pytest11``): the fixtures ``d4h_sandbox`` (one sandbox
+data space per test session) and ``d4h_sandbox_fresh`` (one per test), the options ``--d4h-sandbox-seed`` and
+``--d4h-sandbox-patients``, and the marker
+``@pytest.mark.d4h_sandbox(seed=..., patients=..., store_path=...)``.
 """
 
 from __future__ import annotations
