@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from d4h_sdk.health.healthdcat import Column
+from d4h_sdk.health.healthdcat import Column, column
 
 __all__ = [
     "Cohort",
@@ -172,3 +172,16 @@ def add_days(day: date, days: float) -> date:
 def clamp(value: float, low: float, high: float) -> float:
     """``value`` limited to ``[low, high]``."""
     return min(max(value, low), high)
+
+
+def csvw_columns(specs: tuple[tuple[str, str, str, str | None], ...]) -> tuple[Column, ...]:
+    """Turn a cohort's column table into CSVW columns (a LOINC code becomes the column's property URL)."""
+    return tuple(
+        column(
+            name,
+            datatype,
+            description=description,
+            property_url=f"https://loinc.org/{loinc}/" if loinc else None,
+        )
+        for name, datatype, description, loinc in specs
+    )

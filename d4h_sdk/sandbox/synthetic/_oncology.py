@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from d4h_sdk.errors import ConfigurationError
-from d4h_sdk.health.healthdcat import Column, column
+from d4h_sdk.health.healthdcat import Column
 from d4h_sdk.health.readers import ATC, ICD10, LOINC
 from d4h_sdk.sandbox.synthetic._model import (
     Coding,
@@ -25,6 +25,7 @@ from d4h_sdk.sandbox.synthetic._model import (
     PersonRecord,
     Value,
     add_days,
+    csvw_columns,
     patient_rng,
 )
 
@@ -150,15 +151,7 @@ class OncologyCohort:
 
     def columns(self) -> tuple[Column, ...]:
         """The CSVW columns of the CSV form (one row per patient)."""
-        return tuple(
-            column(
-                name,
-                datatype,
-                description=description,
-                property_url=f"https://loinc.org/{loinc}/" if loinc else None,
-            )
-            for name, datatype, description, loinc in _COLUMNS
-        )
+        return csvw_columns(_COLUMNS)
 
     def records(self) -> Iterator[PatientRecord]:
         """Generate the patients one at a time."""
