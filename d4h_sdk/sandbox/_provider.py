@@ -32,6 +32,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,25 @@ __all__ = ["DSP_VERSIONS", "PULL_FORMAT", "PUSH_FORMAT", "ProviderConnector"]
 _VERSION_PATH = "/.well-known/dspace-version"
 _Claims = tuple[str, dict[str, Any]]
 _Handler = Callable[[Request, Mapping[str, str]], Response]
+
+
+@dataclass(frozen=True)
+class _ProcessKind:
+    """What differs between the negotiation and the transfer endpoints of one connector."""
+
+    noun: str
+    error: Callable[..., WireModel]
+    get: Callable[[str], Any]
+    save: Callable[[Any], None]
+    on_message: Callable[..., nsm.Outcome[Any]]
+    effects: Callable[[Iterable[Any], dict[str, Any]], None]
+
+
+def _save_if_changed(before: Any, outcome: nsm.Outcome[Any], save: Callable[[Any], None]) -> None:
+    """Store the record an accepted message produced, unless it is the stored one unchanged."""
+    after = outcome.record
+    if outcome.ok and after is not None and (before is None or after.version != before.version):
+        save(after)
 
 
 def _encoded(model: WireModel, dialect: str, status: int) -> Response:
@@ -175,6 +195,22 @@ class ProviderConnector:
             base_url=self._root,
             push_http=self._push_http,
             max_workers=max_workers,
+        )
+        self._negotiations = _ProcessKind(
+            noun="contract negotiation",
+            error=ContractNegotiationError,
+            get=self.store.get_negotiation,
+            save=self.store.save_negotiation,
+            on_message=nsm.on_message,
+            effects=self.engine.negotiation_effects,
+        )
+        self._transfers = _ProcessKind(
+            noun="transfer process",
+            error=TransferError,
+            get=self.store.get_transfer,
+            save=self.store.save_transfer,
+            on_message=tsm.on_message,
+            effects=lambda effects, _claims: self.engine.transfer_effects(effects),
         )
         self._router = Router()
         self._router.add("GET", _VERSION_PATH, self._versions)
@@ -341,16 +377,21 @@ class ProviderConnector:
             return lambda request, params: handler(request, params, dialect)
 
         def expecting(
-            handler: Callable[[Request, Mapping[str, str], str, str], Response], expected: str
+            kind: _ProcessKind, expected: str
         ) -> Callable[[Request, Mapping[str, str], str], Response]:
-            return lambda request, params, dialect: handler(request, params, dialect, expected)
+            return lambda request, params, dialect: self._process_message(
+                kind, request, params, dialect, expected
+            )
 
-        negotiation, transfer = self._negotiation_message, self._transfer_message
+        def getter(kind: _ProcessKind) -> Callable[[Request, Mapping[str, str], str], Response]:
+            return lambda request, params, dialect: self._process_get(kind, request, params, dialect)
+
+        negotiation, transfer = self._negotiations, self._transfers
         routes: Sequence[tuple[str, str, Callable[[Request, Mapping[str, str], str], Response]]] = (
             ("POST", "/catalog/request", self._catalog),
             ("GET", "/catalog/datasets/{id}", self._dataset),
             ("POST", "/negotiations/request", self._negotiation_request),
-            ("GET", "/negotiations/{pid}", self._negotiation_get),
+            ("GET", "/negotiations/{pid}", getter(negotiation)),
             ("POST", "/negotiations/{pid}/request", expecting(negotiation, "ContractRequestMessage")),
             ("POST", "/negotiations/{pid}/events", expecting(negotiation, "ContractNegotiationEventMessage")),
             (
@@ -364,7 +405,7 @@ class ProviderConnector:
                 expecting(negotiation, "ContractNegotiationTerminationMessage"),
             ),
             ("POST", "/transfers/request", self._transfer_request),
-            ("GET", "/transfers/{pid}", self._transfer_get),
+            ("GET", "/transfers/{pid}", getter(transfer)),
             ("POST", "/transfers/{pid}/start", expecting(transfer, "TransferStartMessage")),
             ("POST", "/transfers/{pid}/completion", expecting(transfer, "TransferCompletionMessage")),
             ("POST", "/transfers/{pid}/suspension", expecting(transfer, "TransferSuspensionMessage")),
@@ -452,14 +493,24 @@ class ProviderConnector:
 
     # -- negotiation ---------------------------------------------------------------------------------------
 
+    def _process_error(
+        self,
+        kind: _ProcessKind,
+        request: Request,
+        params: Mapping[str, str],
+        dialect: str,
+        status: int,
+        code: str,
+        reason: str,
+    ) -> Response:
+        provider_pid, consumer_pid = _pids(request, params)
+        error = kind.error(provider_pid=provider_pid, consumer_pid=consumer_pid, code=code, reason=(reason,))
+        return _encoded(error, dialect, status)
+
     def _negotiation_error(
         self, request: Request, params: Mapping[str, str], dialect: str, status: int, code: str, reason: str
     ) -> Response:
-        provider_pid, consumer_pid = _pids(request, params)
-        error = ContractNegotiationError(
-            provider_pid=provider_pid, consumer_pid=consumer_pid, code=code, reason=(reason,)
-        )
-        return _encoded(error, dialect, status)
+        return self._process_error(self._negotiations, request, params, dialect, status, code, reason)
 
     def _outcome(self, outcome: nsm.Outcome[Any], dialect: str) -> Response:
         if outcome.body is None:
@@ -491,46 +542,46 @@ class ProviderConnector:
         return self._outcome(outcome, dialect)
 
     def _save_negotiation(self, before: Any, outcome: nsm.Outcome[nsm.NegotiationRecord]) -> None:
-        after = outcome.record
-        if outcome.ok and after is not None and (before is None or after.version != before.version):
-            self.store.save_negotiation(after)
+        _save_if_changed(before, outcome, self.store.save_negotiation)
 
-    def _negotiation_get(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
+    def _process_get(
+        self, kind: _ProcessKind, request: Request, params: Mapping[str, str], dialect: str
+    ) -> Response:
         pid = params["pid"]
         try:
             holder, _ = self._authenticate(request)
         except VerificationError:
             holder = None
-        record = self.store.get_negotiation(pid)
+        record = kind.get(pid)
         if holder is None or record is None or (record.counterparty and record.counterparty != holder):
-            reason = f"no contract negotiation {pid} is known to this provider"
-            return self._negotiation_error(request, params, dialect, 404, "NOT_FOUND", reason)
+            reason = f"no {kind.noun} {pid} is known to this provider"
+            return self._process_error(kind, request, params, dialect, 404, "NOT_FOUND", reason)
         return _encoded(record.ack(), dialect, 200)
 
-    def _negotiation_message(
-        self, request: Request, params: Mapping[str, str], dialect: str, expected: str
+    def _process_message(
+        self, kind: _ProcessKind, request: Request, params: Mapping[str, str], dialect: str, expected: str
     ) -> Response:
         pid = params["pid"]
         try:
             holder, claims = self._authenticate(request)
         except VerificationError:
-            reason = f"no contract negotiation {pid} is known to this provider"
-            return self._negotiation_error(request, params, dialect, 404, "NOT_FOUND", reason)
+            reason = f"no {kind.noun} {pid} is known to this provider"
+            return self._process_error(kind, request, params, dialect, 404, "NOT_FOUND", reason)
         try:
             message = self._decode(request, dialect)
         except DecodeError as exc:
-            return self._negotiation_error(request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
+            return self._process_error(kind, request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
         if type(message).__name__ != expected:
             reason = f"this endpoint takes a {expected}, got {type(message).__name__}"
-            return self._negotiation_error(request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
+            return self._process_error(kind, request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
         with self._state_lock:
-            record = self.store.get_negotiation(pid)
+            record = kind.get(pid)
             try:
-                outcome = nsm.on_message(record, message, participant_id=holder, dialect=dialect)
-                self._save_negotiation(record, outcome)
+                outcome = kind.on_message(record, message, participant_id=holder, dialect=dialect)
+                _save_if_changed(record, outcome, kind.save)
             except ConflictError as exc:
-                return self._negotiation_error(request, params, dialect, 409, "CONFLICT", str(exc))
-        self.engine.negotiation_effects(outcome.effects, claims)
+                return self._process_error(kind, request, params, dialect, 409, "CONFLICT", str(exc))
+        kind.effects(outcome.effects, claims)
         return self._outcome(outcome, dialect)
 
     # -- transfer ------------------------------------------------------------------------------------------
@@ -538,16 +589,10 @@ class ProviderConnector:
     def _transfer_error(
         self, request: Request, params: Mapping[str, str], dialect: str, status: int, code: str, reason: str
     ) -> Response:
-        provider_pid, consumer_pid = _pids(request, params)
-        error = TransferError(
-            provider_pid=provider_pid, consumer_pid=consumer_pid, code=code, reason=(reason,)
-        )
-        return _encoded(error, dialect, status)
+        return self._process_error(self._transfers, request, params, dialect, status, code, reason)
 
     def _save_transfer(self, before: Any, outcome: nsm.Outcome[tsm.TransferRecord]) -> None:
-        after = outcome.record
-        if outcome.ok and after is not None and (before is None or after.version != before.version):
-            self.store.save_transfer(after)
+        _save_if_changed(before, outcome, self.store.save_transfer)
 
     def _transfer_request(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
         try:
@@ -568,43 +613,5 @@ class ProviderConnector:
             record = self.store.find_transfer(message.consumer_pid, counterparty=holder)
             outcome = tsm.on_message(record, message, participant_id=holder, dialect=dialect)
             self._save_transfer(record, outcome)
-        self.engine.transfer_effects(outcome.effects)
-        return self._outcome(outcome, dialect)
-
-    def _transfer_get(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
-        pid = params["pid"]
-        try:
-            holder, _ = self._authenticate(request)
-        except VerificationError:
-            holder = None
-        record = self.store.get_transfer(pid)
-        if holder is None or record is None or (record.counterparty and record.counterparty != holder):
-            reason = f"no transfer process {pid} is known to this provider"
-            return self._transfer_error(request, params, dialect, 404, "NOT_FOUND", reason)
-        return _encoded(record.ack(), dialect, 200)
-
-    def _transfer_message(
-        self, request: Request, params: Mapping[str, str], dialect: str, expected: str
-    ) -> Response:
-        pid = params["pid"]
-        try:
-            holder, _ = self._authenticate(request)
-        except VerificationError:
-            reason = f"no transfer process {pid} is known to this provider"
-            return self._transfer_error(request, params, dialect, 404, "NOT_FOUND", reason)
-        try:
-            message = self._decode(request, dialect)
-        except DecodeError as exc:
-            return self._transfer_error(request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
-        if type(message).__name__ != expected:
-            reason = f"this endpoint takes a {expected}, got {type(message).__name__}"
-            return self._transfer_error(request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
-        with self._state_lock:
-            record = self.store.get_transfer(pid)
-            try:
-                outcome = tsm.on_message(record, message, participant_id=holder, dialect=dialect)
-                self._save_transfer(record, outcome)
-            except ConflictError as exc:
-                return self._transfer_error(request, params, dialect, 409, "CONFLICT", str(exc))
         self.engine.transfer_effects(outcome.effects)
         return self._outcome(outcome, dialect)
