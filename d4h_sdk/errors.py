@@ -25,6 +25,8 @@ D4HError                                   root
 │   ├── PayloadTooLargeError               size or nesting-depth limit exceeded
 │   └── UnknownMessageError                no codec knows the message's @type / @context
 ├── EncodeError(ValueError)                a model cannot be written in the requested dialect
+├── UnsupportedOperationError              the connector backend cannot do this (e.g. publish over DSP)
+├── StoreError                             the local state store is unreadable, locked or from a newer SDK
 ├── APIError                               .request_method, .url, .body
 │   ├── APIConnectionError                 __cause__ = the requests exception
 │   │   └── APITimeoutError(TimeoutError)
@@ -36,11 +38,13 @@ D4HError                                   root
 │       ├── RateLimitError 429             └── ServerError >= 500
 └── ProtocolError                          DSP outcomes that are not HTTP failures
     ├── NegotiationError
+    │   ├── PolicyMismatchError            no offer fits the purpose and claims; .explanations
     │   ├── NegotiationTerminatedError     .negotiation_id, .code, .reason
     │   └── NegotiationTimeoutError(TimeoutError)   .negotiation_id, .last_state
     └── TransferError
         ├── TransferTerminatedError        .transfer_id, .code, .reason
-        └── TransferTimeoutError(TimeoutError)      .transfer_id, .last_state
+        ├── TransferTimeoutError(TimeoutError)      .transfer_id, .last_state
+        └── ChecksumMismatchError          downloaded bytes differ from the provider's digest
 ```
 
 HTTP status codes map to exceptions through one table, :data:`STATUS_ERRORS` (any other 4xx is a plain
@@ -59,6 +63,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ChecksumMismatchError",
     "ConfigurationError",
     "ConflictError",
     "D4HError",
@@ -76,6 +81,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PolicyMismatchError",
     "ProtocolError",
     "RateLimitError",
     "ReplayedTokenError",
@@ -84,6 +90,7 @@ __all__ = [
     "RevokedCredentialError",
     "STATUS_ERRORS",
     "ServerError",
+    "StoreError",
     "SignerNotFoundError",
     "SigningError",
     "TransferError",
@@ -92,6 +99,7 @@ __all__ = [
     "UndefinedTermError",
     "UnknownMessageError",
     "UnprocessableEntityError",
+    "UnsupportedOperationError",
     "UntrustedIssuerError",
     "VerificationError",
     "VerificationMethodError",
@@ -194,6 +202,14 @@ class UnknownMessageError(DecodeError):
 
 class EncodeError(D4HError, ValueError):
     """A model cannot be written in the requested dialect."""
+
+
+class UnsupportedOperationError(D4HError):
+    """The connector backend in use cannot perform this operation (for example publishing over plain DSP)."""
+
+
+class StoreError(D4HError):
+    """The local state store cannot be read or written (corrupt, locked, or written by a newer SDK)."""
 
 
 class APIError(D4HError):
@@ -336,6 +352,24 @@ class NegotiationError(ProtocolError):
     """A contract negotiation did not end in an agreement."""
 
 
+class PolicyMismatchError(NegotiationError):
+    """No offer of the dataset is compatible with the declared purpose and claims; nothing was sent.
+
+    Attributes:
+        dataset_id: The dataset whose offers were checked.
+        explanations: One human-readable explanation tree per offer, keyed by offer id.
+    """
+
+    def __init__(self, dataset_id: str, explanations: Mapping[str, str]) -> None:
+        self.dataset_id = dataset_id
+        self.explanations = dict(explanations)
+        detail = "\n".join(f"offer {offer_id}:\n{text}" for offer_id, text in self.explanations.items())
+        super().__init__(
+            f"no offer of dataset {dataset_id} is compatible with the declared purpose and claims; "
+            f"declare another purpose or ask the provider\n{detail or '(the dataset has no offers)'}"
+        )
+
+
 class NegotiationTerminatedError(NegotiationError):
     """The negotiation was terminated, by the peer or locally.
 
@@ -401,3 +435,22 @@ class TransferTimeoutError(TransferError, TimeoutError):
         self.transfer_id = transfer_id
         self.last_state = last_state
         super().__init__(f"transfer {transfer_id} still {last_state or 'unknown'} after {timeout:g} s")
+
+
+class ChecksumMismatchError(TransferError):
+    """The downloaded bytes do not match the digest the provider announced; the file was not kept.
+
+    Attributes:
+        algorithm: The digest algorithm (e.g. ``sha-256``).
+        expected: The digest the provider announced (base64).
+        actual: The digest of the bytes received (base64).
+    """
+
+    def __init__(self, *, algorithm: str, expected: str, actual: str) -> None:
+        self.algorithm = algorithm
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{algorithm} digest mismatch: the provider announced {expected}, "
+            f"the bytes received give {actual}; download again"
+        )
