@@ -286,6 +286,10 @@ class ProviderConnector:
         """Publish a dataset (replacing one with the same id)."""
         self._registry.add(dataset)
 
+    def remove_dataset(self, dataset_id: str) -> bool:
+        """Withdraw a dataset from the catalog (running agreements keep their data); True if it existed."""
+        return self._registry.remove(dataset_id)
+
     @property
     def datasets(self) -> list[SandboxDataset]:
         """The published datasets."""

@@ -123,6 +123,12 @@ class DatasetRegistry:
             self._datasets[dataset.id] = dataset
             self._sources.pop(dataset.id, None)
 
+    def remove(self, dataset_id: str) -> bool:
+        """Withdraw a dataset; True if it was published."""
+        with self._lock:
+            self._sources.pop(dataset_id, None)
+            return self._datasets.pop(dataset_id, None) is not None
+
     def get(self, dataset_id: str | None) -> SandboxDataset | None:
         """The dataset with this id, or ``None``."""
         with self._lock:
