@@ -6,6 +6,9 @@ Management API. ``import d4h_sdk`` is cheap: JSON-LD, RDF and crypto libraries l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from d4h_sdk.config import SessionConfig
 from d4h_sdk.errors import (
     APIConnectionError,
     APIError,
@@ -55,7 +58,25 @@ from d4h_sdk.errors import (
 )
 from d4h_sdk.policy import purposes
 
+if TYPE_CHECKING:
+    from d4h_sdk.session import Session
+
 __version__ = "0.1.0.dev0"
+
+_LAZY = {"Session": "d4h_sdk.session"}
+"""Public names imported on first access (they pull in pydantic and requests)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'd4h_sdk' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "APIConnectionError",
@@ -90,6 +111,8 @@ __all__ = [
     "ResponseValidationError",
     "RevokedCredentialError",
     "ServerError",
+    "Session",
+    "SessionConfig",
     "SignerNotFoundError",
     "SigningError",
     "StoreError",

@@ -2,6 +2,7 @@
 
 ```
 d4h --version
+d4h demo [--backend edc|dsp]
 d4h sandbox up [--seed N] [--patients N] [--store PATH]
 ```
 
@@ -15,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from d4h_sdk.cli import _sandbox_cmd
+from d4h_sdk.cli import _demo_cmd, _sandbox_cmd
 
 __all__ = ["build_parser", "main"]
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _demo_cmd.register(commands)
     _sandbox_cmd.register(commands)
     return parser
 

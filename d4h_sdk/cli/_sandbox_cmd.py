@@ -1,6 +1,7 @@
 """``d4h sandbox up``: run the sandbox data space in the foreground until Ctrl-C or SIGTERM.
 
-It prints the endpoints (version metadata, the provider's DSP URLs), every participant with its DID, STS and
+It prints the endpoints (version metadata, the provider's DSP URLs), each participant's EDC Management API
+URL and API key, every participant with its DID, STS and
 STS client credentials, the trusted authorities and the datasets, then the line :data:`READY_LINE`; it stops
 every server and exits with status 0 on SIGINT (Ctrl-C) or SIGTERM.
 """
@@ -142,6 +143,16 @@ def describe(sandbox: Sandbox, *, store: Path | None = None) -> str:
         _row(2, "provider DSP 2024-1", connector.dsp_url("2024-1")),
         _row(2, "provider DID", sandbox.provider.did),
         _row(2, "provider state", str(store) if store is not None else "in memory"),
+        "",
+        "Management APIs (EDC Management API, v3 and v4 paths; the X-Api-Key values are sandbox-only)",
+    ]
+    for name in sorted(sandbox.participants):
+        lines += [
+            f"  {name}",
+            _row(4, "management URL", sandbox.management_url(name)),
+            _row(4, "X-Api-Key", f"{sandbox.management_api_key(name)}  (sandbox-only)"),
+        ]
+    lines += [
         "",
         "Trusted authorities",
     ]

@@ -1,0 +1,1 @@
+"""Tests of offer selection and waiting."""

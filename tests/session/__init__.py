@@ -1,0 +1,1 @@
+"""Tests of the Session facade, its configuration and its services against the sandbox."""
