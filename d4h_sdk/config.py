@@ -200,11 +200,11 @@ class SessionConfig:
             return cls(**values)
         except ConfigurationError as exc:
             culprit = str(exc).split(" ", 1)[0]
-            variable = from_environment.get(culprit)
-            if variable is None or culprit in given:
+            source = from_environment.get(culprit)
+            if source is None or culprit in given:
                 raise
             raise ConfigurationError(
-                f"environment variable {variable}={env[variable]!r} is invalid: {exc}"
+                f"environment variable {source}={env[source]!r} is invalid: {exc}"
             ) from exc
 
     def replace(self, **changes: Any) -> SessionConfig:

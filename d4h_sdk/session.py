@@ -27,7 +27,7 @@ from d4h_sdk.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from d4h_sdk.catalog import CatalogClient
-    from d4h_sdk.identity.dcp import SelfIssuedTokenSource
+    from d4h_sdk.identity.dcp import Scope, SelfIssuedTokenSource
     from d4h_sdk.identity.signing import Signer
     from d4h_sdk.negotiation import Negotiations
     from d4h_sdk.provider import ProviderClient
@@ -215,7 +215,7 @@ class Session:
         participant_id: str,
         signer: Signer | None = None,
         token_source: SelfIssuedTokenSource | None = None,
-        scopes: Sequence[str] = (),
+        scopes: Sequence[Scope | str] = (),
         callback_host: str = "127.0.0.1",
         callback_port: int = 0,
         public_callback_url: str | None = None,
@@ -343,9 +343,12 @@ class Session:
                     **options,
                 )
             else:
+                from d4h_sdk.sandbox._authority import DS4H_SCOPES
+
                 session = cls.direct(
                     participant_id=member.did,
-                    token_source=_ParticipantTokens(member),
+                    token_source=member.sts,
+                    scopes=DS4H_SCOPES,
                     store=store,
                     config=config,
                     claims=claims,
@@ -479,21 +482,6 @@ class Session:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-class _ParticipantTokens:
-    """A sandbox participant as a token source (its in-process STS, with the DS4H scopes by default)."""
-
-    def __init__(self, participant: Any) -> None:
-        self._participant = participant
-
-    def issue(self, audience: str, *, scopes: Sequence[str] = ()) -> str:
-        token: str = (
-            self._participant.issue_token(audience, scopes=scopes)
-            if scopes
-            else self._participant.issue_token(audience)
-        )
-        return token
 
 
 def _config(config: SessionConfig | None, options: Mapping[str, Any]) -> SessionConfig:

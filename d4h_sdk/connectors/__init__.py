@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from d4h_sdk.connectors._dsp import DspConnector
+from d4h_sdk.connectors._edc import EdcConnector
 from d4h_sdk.connectors._protocol import ChangeNotifier, Connector, PublishingConnector
 from d4h_sdk.connectors._types import (
     DSP_2024_1,
@@ -26,6 +28,8 @@ __all__ = [
     "CatalogPage",
     "ChangeNotifier",
     "Connector",
+    "DspConnector",
+    "EdcConnector",
     "NegotiationStatus",
     "Provider",
     "Publication",

@@ -30,8 +30,8 @@ __all__ = [
 DSP_2025_1 = "dataspace-protocol-http:2025-1"
 """The protocol id of DSP 2025-1 (EDC's ``protocol`` field)."""
 
-DSP_2024_1 = "dataspace-protocol-http"
-"""The protocol id EDC uses for DSP 2024/1 (no version suffix)."""
+DSP_2024_1 = "dataspace-protocol-http:2024/1"
+"""The protocol id EDC uses for DSP 2024/1 (plain ``dataspace-protocol-http`` is the older DSP 0.8)."""
 
 _SCHEMES = ("http://", "https://")
 

@@ -131,6 +131,10 @@ class ProviderConnector:
         callback_attempts: Attempts per callback (retried on connection errors only).
         page_size: Largest number of datasets per catalog page.
         faults: The initial fault plan (default none; change it at runtime through :attr:`faults`).
+        authenticator: Replaces the DCP check: takes the ``Authorization`` header, returns the requester id
+            and its policy claims, raises VerificationError (the TCK mode, :mod:`~d4h_sdk.sandbox._tck`).
+        engine_factory: Builds the :class:`ProviderEngine` (same keyword arguments); a subclass scripts the
+            provider's automatic moves (the TCK mode).
 
     Raises:
         ConfigurationError: An option is out of range.
@@ -148,6 +152,8 @@ class ProviderConnector:
         callback_attempts: int = 3,
         page_size: int = DEFAULT_PAGE_SIZE,
         faults: FaultPlan | None = None,
+        authenticator: Callable[[str | None], _Claims] | None = None,
+        engine_factory: Callable[..., ProviderEngine] = ProviderEngine,
     ) -> None:
         if max_workers < 1:
             raise ConfigurationError(f"max_workers must be at least 1, got {max_workers}")
@@ -164,6 +170,7 @@ class ProviderConnector:
             else None
         )
         self._registry = DatasetRegistry()
+        self._authenticator = authenticator
         self._state_lock = threading.RLock()
         self._base_url: str | None = None
         self._server: LoopbackServer | None = None
@@ -182,7 +189,7 @@ class ProviderConnector:
         self._dataplane = DataPlane(validator, self._data_source)
         self._callback_http = HttpClient(timeout=(2, 10), max_retries=0)
         self._push_http = HttpClient(timeout=(2, 30), max_retries=1)
-        self.engine = ProviderEngine(
+        self.engine = engine_factory(
             participant=participant,
             store=self.store,
             registry=self._registry,
@@ -424,6 +431,8 @@ class ProviderConnector:
         Raises:
             VerificationError: Any DCP failure.
         """
+        if self._authenticator is not None:
+            return self._authenticator(request.headers.get("Authorization"))
         verified = verify_request(
             request.headers.get("Authorization"),
             verifier_participant=self.participant,

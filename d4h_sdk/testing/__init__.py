@@ -1,6 +1,6 @@
-"""Test helpers shipped with the SDK: a fake signer and the signing-backend conformance suite.
+"""Test helpers shipped with the SDK: a fake signer and the signing-backend and connector conformance suites.
 
-``SignerContract`` needs pytest (a test dependency); importing this package imports pytest.
+``SignerContract`` and ``ConnectorContract`` need pytest (a test dependency); importing this package imports pytest.
 
 The SDK also registers a pytest plugin (entry point ``pytest11``): the fixtures ``d4h_sandbox`` (one sandbox
 data space per test session) and ``d4h_sandbox_fresh`` (one per test), the options ``--d4h-sandbox-seed`` and
@@ -10,7 +10,8 @@ data space per test session) and ``d4h_sandbox_fresh`` (one per test), the optio
 
 from __future__ import annotations
 
+from d4h_sdk.testing._connector_contract import ConnectorContract
 from d4h_sdk.testing._fakes import FakeSigner
 from d4h_sdk.testing._signer_contract import SignerContract
 
-__all__ = ["FakeSigner", "SignerContract"]
+__all__ = ["ConnectorContract", "FakeSigner", "SignerContract"]

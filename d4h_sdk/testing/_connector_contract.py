@@ -62,7 +62,8 @@ class ConnectorContract:
     # -- fixtures --------------------------------------------------------------------------------------------
 
     @pytest.fixture(scope="class")
-    def contract_sandbox(self) -> Iterator[Sandbox]:
+    @classmethod
+    def contract_sandbox(cls) -> Iterator[Sandbox]:
         """One sandbox per test class (page size 2, so catalogs have several pages)."""
         from d4h_sdk.sandbox import Sandbox
 
@@ -70,16 +71,18 @@ class ConnectorContract:
             yield sandbox
 
     @pytest.fixture(scope="class")
-    def connector(self, contract_sandbox: Sandbox) -> Iterator[Connector]:
+    @classmethod
+    def connector(cls, contract_sandbox: Sandbox) -> Iterator[Connector]:
         """The connector under test."""
-        made = self.make_connector(contract_sandbox)
+        made = cls().make_connector(contract_sandbox)
         try:
             yield made
         finally:
             made.close()
 
     @pytest.fixture(scope="class")
-    def provider(self, contract_sandbox: Sandbox) -> Provider:
+    @classmethod
+    def provider(cls, contract_sandbox: Sandbox) -> Provider:
         """The sandbox provider as seen by a consumer."""
         return Provider(contract_sandbox.provider_url, participant_id=contract_sandbox.provider.did)
 

@@ -1,0 +1,1 @@
+"""Tests of the connector backends (EDC and direct DSP)."""

@@ -1,0 +1,1 @@
+"""DspConnector against the sandbox provider and against scripted fake providers, over real HTTP."""
