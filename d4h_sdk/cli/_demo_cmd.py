@@ -169,7 +169,7 @@ def _negotiate_and_pull(console: Console, session: Session, target: Any, researc
         console.print(
             f"Saved {path.stat().st_size} bytes; provider checksum {checksum or '-'} [green]verified[/]"
         )
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         frame = pd.read_csv(path)
     console.rule("[bold]6. A small clinical summary (pandas)")

@@ -383,7 +383,10 @@ class EdcConnector:
         try:
             return self._client.send(method, path, body=body)
         except APIStatusError as exc:
-            if exc.status_code in NO_ROUTE and not is_edc_error(exc.body, "ObjectNotFound"):
+            not_implemented = exc.status_code == 501  # a server saying it has no such operation
+            if not_implemented or (
+                exc.status_code in NO_ROUTE and not is_edc_error(exc.body, "ObjectNotFound")
+            ):
                 raise UnsupportedOperationError(
                     f"this EDC does not serve {what} at {path} (HTTP {exc.status_code}); EDC without the "
                     "v3 EDR cache API (removed with Management API v3) delivers EDRs only through "

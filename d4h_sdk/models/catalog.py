@@ -115,7 +115,7 @@ class Catalog(_Described):
     services: Many[DataService] = Field(default=(), alias="service")
     distributions: Many[Distribution] = Field(default=(), alias="distribution")
     catalogs: Many[Catalog] = Field(default=(), alias="catalog")
-    dataset_data: tuple[RawDataset, ...] = Field(default=(), alias="dataset", repr=False)
+    dataset_data: Many[RawDataset] = Field(default=(), alias="dataset", repr=False)
     _datasets: tuple[Dataset, ...] | None = PrivateAttr(default=None)
     _depth_checked: bool = PrivateAttr(default=False)
 

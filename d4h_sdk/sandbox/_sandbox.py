@@ -7,6 +7,8 @@ with Sandbox(seed=1, patients=50) as ds:
     print(ds.provider_url)                     # http://127.0.0.1:<port>/2025-1
     lab = ds.participants["research-lab"]
     token = lab.issue_token(ds.provider.did)   # Authorization: Bearer <token>
+    url = ds.management_url("research-lab")    # an EDC Management API (v3 and v4) over DSP
+    key = ds.management_api_key("research-lab")  # its X-Api-Key
 ```
 """
 
@@ -14,15 +16,25 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from d4h_sdk.sandbox._authority import DataspaceAuthority, OrganizationProfile
+from d4h_sdk._http import HttpClient
+from d4h_sdk.sandbox._authority import DS4H_SCOPES, DataspaceAuthority, OrganizationProfile
 from d4h_sdk.sandbox._faults import FaultPlan
+from d4h_sdk.sandbox._management import ManagementServer
+from d4h_sdk.sandbox._management_consumer import ConsumerManagement
+from d4h_sdk.sandbox._management_provider import ProviderManagement
 from d4h_sdk.sandbox._participants import Participant, ParticipantHost
 from d4h_sdk.sandbox._provider import ProviderConnector
 from d4h_sdk.sandbox._provider_catalog import DEFAULT_PAGE_SIZE
 from d4h_sdk.sandbox._store import SqliteProviderStore
 from d4h_sdk.sandbox.synthetic import SandboxDataset, default_datasets
+
+if TYPE_CHECKING:
+    from d4h_sdk.connectors import Connector
+    from d4h_sdk.connectors._dsp import DspConnector
 
 __all__ = ["AD_COMPANY", "PROVIDER", "RESEARCH_LAB", "Sandbox"]
 
@@ -34,6 +46,9 @@ RESEARCH_LAB = "research-lab"
 
 AD_COMPANY = "ad-company"
 """Name of the consumer without an active membership (a lapsed member, a private advertising company)."""
+
+CONSUMERS: tuple[str, ...] = (RESEARCH_LAB, AD_COMPANY)
+"""The consumer participants; each gets an EDC Management API facade."""
 
 _AD_PROFILE = OrganizationProfile(
     organization_type="advertising-company",
@@ -48,7 +63,9 @@ class Sandbox:
     It hosts a trusted dataspace authority, the provider ``hospital`` and two consumers: ``research-lab``
     (active member, public research organisation in LU) and ``ad-company`` (membership ``inactive``, private
     advertising company, so every sandbox policy refuses it), and serves the provider connector with the
-    default synthetic datasets.
+    default synthetic datasets. Every participant also has an EDC Management API (v3 and v4 paths, behind
+    an ``X-Api-Key``; see :meth:`management_url`): the consumers' translate onto their own
+    :class:`~d4h_sdk.connectors.DspConnector` (created on first use), the hospital's publishes assets.
 
     Args:
         seed: The seed of the synthetic data.
@@ -84,6 +101,8 @@ class Sandbox:
         self.host = ParticipantHost()
         self._connector: ProviderConnector | None = None
         self._owned_store: SqliteProviderStore | None = None
+        self._management = ManagementServer()
+        self._management_http = HttpClient(timeout=(2, 30), max_retries=1)
         try:
             self.authority: DataspaceAuthority = self.host.add_authority()
             self.provider: Participant = self.host.add_participant(PROVIDER)
@@ -103,10 +122,45 @@ class Sandbox:
             self.provider.publish(
                 dsp_endpoint=self.version_url, catalog_endpoint=f"{self.provider_url}/catalog"
             )
+            self._serve_management()
         except BaseException:
             self.close()
             raise
         self.start_s = time.perf_counter() - started
+
+    def _serve_management(self) -> None:
+        self._management.add_provider(PROVIDER, ProviderManagement(self.connector, self._management_http))
+        for name in CONSUMERS:
+            participant = self.participants[name]
+            self._management.add_consumer(
+                name, ConsumerManagement(participant.did, _dsp_factory(participant), self._management_http)
+            )
+        self._management.serve()
+
+    def management_url(self, name: str) -> str:
+        """The EDC Management API base URL of a participant (append ``/v3/...`` or ``/v4/...``).
+
+        Raises:
+            ConfigurationError: ``name`` is not a sandbox participant.
+        """
+        return self._management.url(name)
+
+    def management_api_key(self, name: str) -> str:
+        """The ``X-Api-Key`` of a participant's management API (sandbox-only, random per sandbox).
+
+        Raises:
+            ConfigurationError: ``name`` is not a sandbox participant.
+        """
+        return self._management.api_key(name)
+
+    def consumer_connector(self, name: str) -> DspConnector:
+        """The DspConnector behind a consumer's management API (created on first call).
+
+        Raises:
+            ConfigurationError: ``name`` is not a consumer.
+        """
+        connector = self._management.consumer(name).connector
+        return connector  # type: ignore[return-value]  # the factory builds a DspConnector
 
     def __repr__(self) -> str:
         return f"Sandbox(provider_url={self.provider_url!r}, participants={sorted(self.participants)})"
@@ -143,6 +197,8 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop every server and release the store (idempotent)."""
+        self._management.close()
+        self._management_http.close()
         if self._connector is not None:
             self._connector.close()
         store, self._owned_store = self._owned_store, None
@@ -157,3 +213,18 @@ class Sandbox:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _dsp_factory(participant: Participant) -> Callable[[], Connector]:
+    """Builds the participant's DspConnector (DCP tokens minted in process by its STS)."""
+
+    def build() -> Connector:
+        from d4h_sdk.connectors._dsp import DspConnector
+
+        return DspConnector(
+            participant_id=participant.did,
+            token_source=participant.sts,
+            scopes=tuple(str(scope) for scope in DS4H_SCOPES),
+        )
+
+    return build

@@ -1,6 +1,7 @@
-"""Test helpers shipped with the SDK: a fake signer and the signing-backend and connector conformance suites.
+"""Test helpers shipped with the SDK: a fake signer, and conformance suites for signers and connectors.
 
-``SignerContract`` and ``ConnectorContract`` need pytest (a test dependency); importing this package imports pytest.
+``SignerContract`` and ``ConnectorContract`` need pytest (a test dependency): importing this package
+imports pytest.
 
 The SDK also registers a pytest plugin (entry point ``pytest11``): the fixtures ``d4h_sandbox`` (one sandbox
 data space per test session) and ``d4h_sandbox_fresh`` (one per test), the options ``--d4h-sandbox-seed`` and

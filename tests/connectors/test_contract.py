@@ -17,9 +17,20 @@ class TestDspConnectorContract(ConnectorContract):
 
 
 class TestEdcConnectorContract(ConnectorContract):
-    """The EDC Management API client against the sandbox's EDC facade of the research lab."""
+    """The EDC Management API client against the sandbox's EDC facade of the research lab (v4 detected)."""
 
     def make_connector(self, sandbox: Sandbox) -> Connector:
         return EdcConnector(
             sandbox.management_url(self.consumer), api_key=sandbox.management_api_key(self.consumer)
+        )
+
+
+class TestEdcV3ConnectorContract(ConnectorContract):
+    """The same, pinned to Management API v3 (EDC 0.14, what DS4H runs)."""
+
+    def make_connector(self, sandbox: Sandbox) -> Connector:
+        return EdcConnector(
+            sandbox.management_url(self.consumer),
+            api_key=sandbox.management_api_key(self.consumer),
+            api_version="v3",
         )

@@ -1,0 +1,1 @@
+"""Tests of the sandbox's EDC Management API facades (consumer over DspConnector, provider publishing)."""
