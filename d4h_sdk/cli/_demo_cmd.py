@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run_demo"]
 
-_DATASET = "diabetes-cohort"
+_DATASET = "diabetes-sample"
 
 
 def register(commands: Any) -> None:
@@ -149,7 +149,7 @@ def _negotiate_and_pull(console: Console, session: Session, target: Any, researc
 
     console.rule("[bold]5. Transfer (HTTP pull with an EDR token)")
     with tempfile.TemporaryDirectory(prefix="d4h-demo-") as folder:
-        path = Path(folder) / "diabetes-cohort.csv"
+        path = Path(folder) / f"{target.dataset.id}.csv"
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),

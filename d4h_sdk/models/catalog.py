@@ -53,6 +53,25 @@ class Distribution(Node):
         return self.access_service
 
 
+_DCT = "http://purl.org/dc/terms/"
+
+
+def _iri_texts(node: Node, iri: str) -> tuple[LangString, ...]:
+    """Language strings of a property kept in the remainder under its full IRI (as asset properties are)."""
+    raw = node.remainder.get(iri)
+    items = raw if isinstance(raw, list) else [raw]
+    texts: list[LangString] = []
+    for item in items:
+        if isinstance(item, str):
+            texts.append(LangString(value=item))
+        elif isinstance(item, dict) and isinstance(item.get("@value"), str):
+            language = item.get("@language")
+            texts.append(
+                LangString(value=item["@value"], language=language if isinstance(language, str) else None)
+            )
+    return tuple(texts)
+
+
 class _Described(Node):
     """DCAT / Dublin Core descriptive properties shared by catalogs and datasets."""
 
@@ -68,12 +87,12 @@ class _Described(Node):
     conforms_to: Many[str] = Field(default=(), alias="dct:conformsTo")
 
     def title_text(self, language: str | None = None) -> str | None:
-        """The title in ``language`` (or the untagged / first one)."""
-        return text_of(self.title, language)
+        """The title in ``language`` (or the untagged / first one); also read from a full-IRI property."""
+        return text_of(self.title or _iri_texts(self, _DCT + "title"), language)
 
     def description_text(self, language: str | None = None) -> str | None:
-        """The description in ``language`` (or the untagged / first one)."""
-        return text_of(self.description, language)
+        """The description in ``language`` (or the untagged / first one); also from a full-IRI property."""
+        return text_of(self.description or _iri_texts(self, _DCT + "description"), language)
 
 
 class Dataset(_Described):

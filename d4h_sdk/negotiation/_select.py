@@ -37,8 +37,9 @@ def _mentions_purpose(offer: Offer) -> bool:
 def select_offer(dataset: Dataset, *, purpose: PurposeLike | None, claims: Mapping[str, Any] | None) -> Offer:
     """The first offer of ``dataset`` that permits ``purpose`` for a participant with ``claims``.
 
-    Without a purpose, the first offer is taken (the provider decides). An offer the local evaluator cannot
-    decide (a constraint it does not know) counts as compatible: the provider has the last word.
+    Without a purpose, the first offer is taken (the provider decides). An offer the local evaluator permits
+    wins; failing that, the first offer it cannot decide (a claim it does not have, e.g. a data permit):
+    the provider has the last word.
 
     Args:
         dataset: The dataset, with its offers.
@@ -59,11 +60,17 @@ def select_offer(dataset: Dataset, *, purpose: PurposeLike | None, claims: Mappi
     from d4h_sdk.policy import Outcome, evaluate
 
     explanations: dict[str, str] = {}
+    undecided: Offer | None = None
     for offer in offers:
         decision = evaluate(offer, claims=dict(claims or {}), purpose=purpose_iri(purpose))
-        if decision.outcome is not Outcome.PROHIBITED:
+        if decision.outcome is Outcome.PERMITTED:
             return offer
-        explanations[offer.id or f"#{len(explanations)}"] = decision.explain()
+        if decision.outcome is Outcome.UNDECIDED:
+            undecided = undecided or offer
+        else:
+            explanations[offer.id or f"#{len(explanations)}"] = decision.explain()
+    if undecided is not None:
+        return undecided
     raise PolicyMismatchError(dataset.id or "?", explanations)
 
 

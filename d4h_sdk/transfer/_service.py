@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from d4h_sdk.transfer._download import Download
-
 from d4h_sdk._http import HttpClient
 from d4h_sdk.connectors import Connector, TransferStatus
 from d4h_sdk.errors import (
@@ -27,6 +25,7 @@ from d4h_sdk.models import EndpointDataReference
 from d4h_sdk.models.transfer import DataAddress, TransferState
 from d4h_sdk.negotiation import Contract, PollPolicy, wait_for
 from d4h_sdk.store import EdrRecord, Store, TransferRecord
+from d4h_sdk.transfer._download import Download
 
 __all__ = ["PULL", "PUSH", "Transfers"]
 

@@ -1,0 +1,1 @@
+"""Tests of d4h_sdk.catalog: facets, filters, ranking, pagination, concurrency, graph, federated catalog."""
