@@ -16,6 +16,7 @@ Configuration precedence: arguments > ``D4H_*`` environment variables > defaults
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from d4h_sdk.config import SessionConfig
 from d4h_sdk.connectors import Connector, Provider
-from d4h_sdk.errors import ConfigurationError
+from d4h_sdk.errors import ConfigurationError, StoreError
 
 if TYPE_CHECKING:
     from d4h_sdk.catalog import CatalogClient
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["Session", "SessionIdentity"]
 
 Backend = Literal["edc", "dsp"]
+
+_log = logging.getLogger("d4h_sdk.session")
 
 
 class SessionIdentity:
@@ -288,6 +291,8 @@ class Session:
         *,
         participant: str = "research-lab",
         backend: Backend = "edc",
+        api_version: Literal["v3", "v4"] = "v3",
+        callback_port: int = 0,
         store: Store | None = None,
         config: SessionConfig | None = None,
         event_hooks: Mapping[str, Sequence[Callable[..., None]]] | None = None,
@@ -300,9 +305,14 @@ class Session:
         Args:
             sandbox: A running :class:`~d4h_sdk.sandbox.Sandbox` (not closed by the session); default a new
                 one, closed with the session.
-            participant: ``research-lab`` (an active member: granted) or ``ad-company`` (refused).
+            participant: ``research-lab`` (an active member: granted), ``ad-company`` (refused), or
+                ``hospital`` (the provider, to publish through ``session.provider``; ``backend="edc"`` only).
             backend: ``"edc"``: through the sandbox's EDC Management API facade (as with a real EDC);
                 ``"dsp"``: DSP straight to the provider.
+            api_version: The management API version of the ``edc`` backend: ``"v3"`` (EDC 0.14, as DS4H
+                runs) or ``"v4"`` (EDC 0.17+).
+            callback_port: The callback port of the ``dsp`` backend (0: a free one; fix it to resume
+                a negotiation in a later session).
             store: The state store (default in memory).
             config: A configuration; ``**options`` override its fields.
             event_hooks: HTTP event hooks.
@@ -324,10 +334,14 @@ class Session:
             owned.append(sandbox)
         try:
             member = sandbox.participants.get(participant)
-            if member is None or member is sandbox.provider:
+            if member is None:
                 raise ConfigurationError(
-                    f"unknown sandbox consumer {participant!r}; choose one of "
-                    f"{sorted(n for n in sandbox.participants if n != 'hospital')}"
+                    f"unknown sandbox participant {participant!r}; use one of {sorted(sandbox.participants)}"
+                )
+            if member is sandbox.provider and backend != "edc":
+                raise ConfigurationError(
+                    f"{participant!r} is the provider: it publishes through its EDC management API, "
+                    "open it with backend='edc'"
                 )
             claims = claims_from_credentials(member.credentials)
             provider = Provider(sandbox.provider_url, participant_id=sandbox.provider.did)
@@ -335,6 +349,7 @@ class Session:
                 session = cls.edc(
                     sandbox.management_url(participant),
                     api_key=sandbox.management_api_key(participant),
+                    api_version=api_version,
                     store=store,
                     config=config,
                     claims=claims,
@@ -349,6 +364,7 @@ class Session:
                     participant_id=member.did,
                     token_source=member.sts,
                     scopes=DS4H_SCOPES,
+                    callback_port=callback_port,
                     store=store,
                     config=config,
                     claims=claims,
@@ -468,7 +484,12 @@ class Session:
             return
         self._closed = True
         if self._owns_connector:
-            self.connector.close()
+            self.connector.close()  # first: no callback can change a process after its state is saved
+        if self._negotiations is not None:
+            try:
+                self._negotiations.save_pending()
+            except StoreError as exc:  # the caller closed its own store first: say what is lost
+                _log.warning("unfinished negotiations not saved on close: %s", exc)
         self._data_http.close()
         if self._owns_store:
             self.store.close()

@@ -91,6 +91,9 @@ class DspConnector(DspCore):
         callback_verifier: Checks a callback's ``Authorization`` header; raise
             :class:`~d4h_sdk.errors.VerificationError` to refuse it (401).
         reconcile_after: Seconds without a callback after which reading a process asks the provider.
+        strict: Refuse (400) a provider's FINALIZED event until this consumer has verified the agreement,
+            as the DSP state machine (and its TCK) requires (the default). ``False`` accepts it from
+            REQUESTED, ACCEPTED or AGREED too, which tolerates callbacks lost on the way by a lax provider.
 
     Raises:
         ConfigurationError: An invalid option, or the callback address cannot be bound.
@@ -226,6 +229,30 @@ class DspConnector(DspCore):
         self._send(process.provider, process.endpoint, path, message)
         with self._lock:
             self._update(process, sm.advance(process.record, NegotiationState.TERMINATED, reason=reasons))
+
+    def counter_offer(self, negotiation_id: str, offer: Offer) -> None:
+        """Answer the provider's offer with a counter-offer (a ContractRequestMessage with both pids).
+
+        The negotiation goes back to REQUESTED with ``offer`` as the consumer's offer; the provider answers
+        with a new offer, an agreement or a termination.
+
+        Raises:
+            ConfigurationError: The id is unknown here.
+            NegotiationError: The negotiation is not OFFERED.
+        """
+        process = self._process(negotiation_id, "negotiation")
+        record = process.record
+        assert isinstance(record, sm.NegotiationRecord)
+        sm.check_move(record, "counter-offer")
+        message = ContractRequestMessage(
+            provider_pid=record.provider_pid, consumer_pid=record.consumer_pid, offer=offer
+        )
+        path = f"/negotiations/{pid_path(record.provider_pid or '')}/request"
+        self._send(process.provider, process.endpoint, path, message)
+        with self._lock:
+            current = process.record
+            if isinstance(current, sm.NegotiationRecord) and current.state is NegotiationState.OFFERED:
+                self._update(process, sm.countered(current, offer))
 
     def get_agreement(self, agreement_id: str) -> Agreement:
         """The agreement with this id, as received in a negotiation of this connector.

@@ -9,7 +9,9 @@ The rules follow the DSP transition tables (notes/dsp.md §4.5, §5.3), made tol
 * a duplicate callback (same state, same content) is acknowledged (200) and changes nothing;
 * out-of-order callbacks do not lose state: a FINALIZED event before the agreement moves to FINALIZED and
   the late agreement is still recorded; a callback that arrives before the provider's 201 was processed
-  adopts the provider pid it carries;
+  adopts the provider pid it carries. With ``strict=True`` (what DSP and its TCK require) a FINALIZED event
+  is accepted only once the consumer has sent its verification (state VERIFIED, or AGREED with the
+  verification in flight);
 * a state never goes backwards (:func:`advance` only moves forward; SUSPENDED <-> STARTED is the one cycle);
 * anything else (a message after a final state, a forbidden transition, the wrong sender) is refused (400).
 """
@@ -46,6 +48,7 @@ __all__ = [
     "Verdict",
     "advance",
     "check_move",
+    "countered",
     "on_negotiation_message",
     "on_transfer_message",
     "reason_texts",
@@ -69,6 +72,7 @@ _TRANSFER_RANK = {T.REQUESTED: 0, T.STARTED: 1, T.SUSPENDED: 1, T.COMPLETED: 2, 
 _MOVES: dict[str, tuple[str, frozenset[Any]]] = {
     # consumer move -> (process kind, states it may be sent from)
     "accept": ("negotiation", frozenset({N.OFFERED})),
+    "counter-offer": ("negotiation", frozenset({N.OFFERED})),
     "verify": ("negotiation", frozenset({N.AGREED})),
     "terminate-negotiation": ("negotiation", frozenset(s for s in N if not s.is_final)),
     "suspend": ("transfer", frozenset({T.STARTED})),
@@ -92,6 +96,7 @@ class NegotiationRecord:
         code: Termination code, if any.
         reason: Termination reasons as text.
         version: Incremented on every change.
+        verification_sent: The consumer has sent (or is sending) its agreement verification.
     """
 
     consumer_pid: str
@@ -103,6 +108,7 @@ class NegotiationRecord:
     code: str | None = None
     reason: tuple[str, ...] = ()
     version: int = 0
+    verification_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ class Verdict(Generic[R]):
         status: The HTTP status to answer: 200, or 400 for a refused message.
         error: Why the message was refused.
         actions: What the connector must do next: ``"verify"`` (send the verification), ``"offered"``
-            (decide on a counter-offer).
+            (decide on a counter-offer), ``"started"`` (a transfer (re)started: nothing by default).
     """
 
     record: R
@@ -194,8 +200,17 @@ def _pids_problem(
     return None
 
 
-def on_negotiation_message(record: NegotiationRecord, message: WireModel) -> Verdict[NegotiationRecord]:
-    """Apply a provider's negotiation message (offer, agreement, event, termination) to ``record``."""
+def on_negotiation_message(
+    record: NegotiationRecord, message: WireModel, *, strict: bool = False
+) -> Verdict[NegotiationRecord]:
+    """Apply a provider's negotiation message (offer, agreement, event, termination) to ``record``.
+
+    Args:
+        record: The process.
+        message: The provider's message.
+        strict: Refuse a FINALIZED event before the consumer verified the agreement (the DSP table);
+            otherwise it is accepted from any state but OFFERED (tolerates missed callbacks).
+    """
     provider_pid = getattr(message, "provider_pid", "")
     problem = _pids_problem(record, getattr(message, "consumer_pid", None), provider_pid)
     if problem is not None:
@@ -228,7 +243,8 @@ def on_negotiation_message(record: NegotiationRecord, message: WireModel) -> Ver
             return _refuse(record, "only the consumer sends ACCEPTED events")
         if state is N.FINALIZED:
             return Verdict(record)
-        if state.is_final or state is N.OFFERED:
+        verified = state is N.VERIFIED or (state is N.AGREED and record.verification_sent)
+        if state.is_final or state is N.OFFERED or (strict and not verified):
             return _refuse(record, f"FINALIZED is not expected in state {state.value}")
         return Verdict(_bump(record, state=N.FINALIZED))
     if isinstance(message, ContractNegotiationTerminationMessage):
@@ -253,7 +269,8 @@ def on_transfer_message(record: TransferRecord, message: WireModel) -> Verdict[T
     if isinstance(message, TransferStartMessage):
         address = message.data_address or record.data_address
         if state in (T.REQUESTED, T.SUSPENDED):
-            return Verdict(_bump(record, state=T.STARTED, data_address=address, code=None, reason=()))
+            started = _bump(record, state=T.STARTED, data_address=address, code=None, reason=())
+            return Verdict(started, actions=("started",))
         if state is T.STARTED:
             if address == record.data_address:
                 return Verdict(record)
@@ -303,6 +320,11 @@ def check_move(record: NegotiationRecord | TransferRecord, move: str) -> None:
         f"(allowed from {', '.join(sorted(s.value for s in allowed))})"
     )
     raise NegotiationError(text) if kind == "negotiation" else TransferError(text)
+
+
+def countered(record: NegotiationRecord, offer: Offer) -> NegotiationRecord:
+    """The record after the provider acknowledged the consumer's counter-offer: REQUESTED with ``offer``."""
+    return _bump(record, state=N.REQUESTED, offer=offer)
 
 
 def advance(record: R, state: NegotiationState | TransferState, **changes: Any) -> R:

@@ -104,6 +104,7 @@ class DspCore:
         versions: Sequence[str] = ("2025-1", "2024-1"),
         callback_verifier: Callable[[str | None], None] | None = None,
         reconcile_after: float = 10.0,
+        strict: bool = True,
     ) -> None:
         if not isinstance(participant_id, str) or not participant_id:
             raise ConfigurationError("participant_id must be the consumer's DID or participant id")
@@ -123,6 +124,7 @@ class DspCore:
         self._versions = wanted
         self._verifier = callback_verifier
         self._reconcile_after = reconcile_after
+        self._strict = strict
         self._owns_http = http is None
         self._http = http if http is not None else HttpClient(error_decoder=_decode_error)
         self._lock = threading.RLock()
@@ -323,6 +325,10 @@ class DspCore:
         message = ContractAgreementVerificationMessage(
             provider_pid=record.provider_pid, consumer_pid=record.consumer_pid
         )
+        with self._lock:  # a FINALIZED event may overtake the provider's answer to the verification
+            current = process.record
+            if isinstance(current, sm.NegotiationRecord):
+                self._update(process, replace(current, verification_sent=True))
         path = f"/negotiations/{pid_path(record.provider_pid)}/agreement/verification"
         self._send(process.provider, process.endpoint, path, message)
         with self._lock:
@@ -427,7 +433,7 @@ class DspCore:
         with self._lock:
             record = process.record
             if isinstance(record, sm.NegotiationRecord):
-                verdict: sm.Verdict[Any] = sm.on_negotiation_message(record, message)
+                verdict: sm.Verdict[Any] = sm.on_negotiation_message(record, message, strict=self._strict)
             else:
                 verdict = sm.on_transfer_message(record, message)
             if verdict.status != 200:
@@ -437,8 +443,12 @@ class DspCore:
                 process.token_dropped = False
             self._update(process, verdict.record)
             for action in verdict.actions:
-                if action == "verify":
-                    self._submit(self._verify, inbound.pid)
-                elif action == "offered":
-                    self._submit(self._accept_if_unchanged, inbound.pid)
+                self._react(action, inbound.pid)
         return Reply(200)
+
+    def _react(self, action: str, local_id: str) -> None:
+        """Act on a verdict's action (lock held; work goes to the worker): verify, accept an equal offer."""
+        if action == "verify":
+            self._submit(self._verify, local_id)
+        elif action == "offered":
+            self._submit(self._accept_if_unchanged, local_id)

@@ -343,6 +343,31 @@ class Negotiations:
             self._connector.restore_process(record.extra)
         return self.wait(negotiation_id, timeout=timeout, on_state=on_state)
 
+    def save_pending(self) -> int:
+        """Save the client-side state of every unfinished negotiation to the store (done on session close).
+
+        Only backends whose process state lives in the client (the direct DSP connector) need it: an agreement
+        that arrived by callback is then known to a later session that resumes the negotiation.
+
+        Returns:
+            How many records were updated.
+        """
+        if not isinstance(self._connector, ProcessExporter):
+            return 0
+        saved = 0
+        for record in self._store.list_negotiations(backend=self._connector.kind):
+            if record.state in (NegotiationState.FINALIZED.value, NegotiationState.TERMINATED.value):
+                continue
+            try:
+                extra = self._connector.export_process(record.id)
+            except ConfigurationError:
+                continue  # started by another connector instance that never restored it
+            self._store.put_negotiation(
+                NegotiationRecord(**{**_fields(record), "extra": extra, "updated_at": self._clock()})
+            )
+            saved += 1
+        return saved
+
     def recorded(self, *, state: NegotiationState | str | None = None) -> list[NegotiationRecord]:
         """Negotiations recorded in the store (optionally in one state)."""
         wanted = state.value if isinstance(state, NegotiationState) else state

@@ -185,8 +185,8 @@ def fake() -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def fake_dsp() -> Iterator[DspConnector]:
-    """A connector without auth, for the fake provider."""
-    with DspConnector(participant_id="did:web:consumer", token_source=None) as connector:
+    """A connector without auth and lenient about lost callbacks (strict=False), for the fake provider."""
+    with DspConnector(participant_id="did:web:consumer", token_source=None, strict=False) as connector:
         yield connector
 
 

@@ -211,7 +211,7 @@ def test_callback_verifier_refuses_with_401(fake: FakeProvider, http: HttpClient
             raise VerificationError("bad token")
 
     with DspConnector(
-        participant_id="did:web:consumer", token_source=None, callback_verifier=verifier
+        participant_id="did:web:consumer", token_source=None, callback_verifier=verifier, strict=False
     ) as dsp:
         pid = dsp.start_negotiation(fake.provider, OFFER)
         path = f"/negotiations/{pid}/events"
@@ -308,7 +308,10 @@ def test_close_leaves_no_thread_and_no_socket(fake: FakeProvider, http: HttpClie
 
 def test_an_ingress_prefix_reaches_the_receiver(fake: FakeProvider, http: HttpClient) -> None:
     with DspConnector(
-        participant_id="did:web:consumer", token_source=None, public_callback_url="http://ingress.example/cb"
+        participant_id="did:web:consumer",
+        token_source=None,
+        public_callback_url="http://ingress.example/cb",
+        strict=False,
     ) as dsp:
         pid = dsp.start_negotiation(fake.provider, OFFER)
         request = fake.wait("/negotiations/request")[-1]
