@@ -41,22 +41,41 @@ def register(commands: Any) -> None:
     demo.set_defaults(run=run_demo)
 
 
-def _label(iri: str | None) -> str:
-    if not iri:
+def _label(iri: object) -> str:
+    if not isinstance(iri, str) or not iri:
         return "-"
-    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _policy_summary(offer: Offer) -> str:
-    """A one-line summary of an offer: permitted purposes and other requirements, prohibitions."""
-    parts: list[str] = []
-    for rule in offer.permission:
-        operands = sorted({_label(getattr(c, "left_operand", None)) for c in rule.constraint})
-        if operands:
-            parts.append("requires " + ", ".join(o for o in operands if o != "-"))
-    if offer.prohibition:
-        parts.append(f"{len(offer.prohibition)} prohibition(s)")
+    """A one-line summary of an offer: what it requires, and how many purposes it prohibits."""
+    required = sorted({_label(c.left_operand) for rule in offer.permission for c in _atoms(rule.constraint)})
+    banned = sum(
+        len(c.right_operand) if isinstance(c.right_operand, (list, tuple)) else 1
+        for rule in offer.prohibition
+        for c in _atoms(rule.constraint)
+    )
+    parts = [f"requires {', '.join(required)}"] if required else []
+    if banned:
+        parts.append(f"prohibits {banned} purposes")
     return "; ".join(parts) or "no constraints"
+
+
+def _verdict(hit: Any) -> str:
+    """The local check of the hit's best offer: yes, needs evidence the lab lacks (e.g. a permit), or no."""
+    decision = hit.offers[0].decision if hit.offers else None
+    outcome = decision.outcome.value if decision is not None else "undecided"
+    return {"permitted": "[green]yes[/]", "undecided": "[yellow]needs permit/DAC[/]"}.get(
+        outcome, "[red]no[/]"
+    )
+
+
+def _atoms(constraints: Any) -> list[Any]:
+    found: list[Any] = []
+    for item in constraints:
+        nested = [*getattr(item, "and_", ()), *getattr(item, "or_", ()), *getattr(item, "xone", ())]
+        found.extend(_atoms(nested) if nested else [item])
+    return found
 
 
 def _console() -> Console:
@@ -64,7 +83,7 @@ def _console() -> Console:
         from rich.console import Console
     except ImportError as exc:  # pragma: no cover - rich is in the [cli] and [dev] extras
         raise SystemExit("d4h demo needs rich and pandas: pip install 'd4h-sdk[cli]'") from exc
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -101,21 +120,18 @@ def _demo(console: Console, *, backend: str, patients: int, seed: int) -> None:
             console.rule("[bold]2. The hospital's health datasets")
             research = purposes.SCIENTIFIC_RESEARCH
             hits = session.catalog.search(session.default_provider, purpose=research)  # type: ignore[arg-type]
-            table = Table("dataset", "title", "health category", "records", "access", "policy", "research?")
+            table = Table("dataset", "title", "category", "records", "access", "policy", "research?")
             for hit in hits:
-                health = hit.dataset.health
-                category = ", ".join(_label(c) for c in health.health_categories) if health else "-"
-                records = str(health.number_of_records) if health and health.number_of_records else "-"
-                access = _label(health.access_rights) if health else "-"
+                record = hit.to_record()
                 offer = hit.best_offer or (hit.dataset.offers[0] if hit.dataset.offers else None)
                 table.add_row(
                     hit.dataset.id or "?",
-                    hit.dataset.title_text("en") or "",
-                    category,
-                    records,
-                    access,
+                    record["title"] or hit.dataset.title_text() or "",
+                    record["health_category"] or "-",
+                    str(record["records"] or "-"),
+                    record["access_rights"] or "-",
                     _policy_summary(offer) if offer else "-",
-                    "[green]yes[/]" if hit.compatible else "[red]no[/]",
+                    _verdict(hit),
                 )
             console.print(table)
             target = next(hit for hit in hits if hit.dataset.id == _DATASET)
@@ -201,7 +217,8 @@ def _refused(console: Console, session: Session, target: Any) -> None:
     try:
         session.negotiations.negotiate(target, purpose=banned, offer_id=offer_id, timeout=30)
     except NegotiationTerminatedError as exc:
-        console.print(f"[red]Provider terminated the negotiation[/] (code {exc.code or '-'}):")
+        code = f" (code {exc.code})" if exc.code else ""
+        console.print(f"[red]The provider terminated the negotiation{code}:[/]")
         for line in exc.reason:
             console.print(f"  {line}")
     else:
