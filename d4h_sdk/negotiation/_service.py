@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -253,7 +254,8 @@ class Negotiations:
         if not outcome.done:
             raise NegotiationTimeoutError(negotiation_id, last_state=status.state.value, timeout=limit)
         if status.state is NegotiationState.TERMINATED:
-            raise NegotiationTerminatedError(negotiation_id, code=status.code, reason=status.reason)
+            code, reason = _split_code(status.code, status.reason)
+            raise NegotiationTerminatedError(negotiation_id, code=code, reason=reason)
         return self._contract(status)
 
     def _contract(self, status: NegotiationStatus) -> Contract:
@@ -392,6 +394,19 @@ class Negotiations:
             record.dataset_id,
             policy,
         )
+
+
+_CODE_PREFIX = re.compile(r"^([A-Z][A-Z0-9_]{2,}): (.+)$", re.S)
+
+
+def _split_code(code: str | None, reason: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """A provider code sent as ``CODE: text`` (as in EDC's ``errorDetail``) when none is given separately."""
+    if code is not None or not reason:
+        return code, reason
+    found = _CODE_PREFIX.match(reason[0])
+    if found is None:
+        return None, reason
+    return found.group(1), (found.group(2), *reason[1:])
 
 
 def _fields(record: object) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class ProviderClient:
         policy: Offer | PolicyBuilder,
         asset_id: str | None = None,
         access_policy: Offer | PolicyBuilder | None = None,
+        media_type: str | None = None,
     ) -> PublishedAsset:
         """Publish a dataset: create its asset, policy definition(s) and contract definition.
 
@@ -82,6 +83,8 @@ class ProviderClient:
                 ``d4h_sdk.policy.research()``.
             asset_id: The asset id (default: the dataset's id / identifier).
             access_policy: A separate access (catalog visibility) policy; default the contract policy.
+            media_type: The media type of the data (e.g. ``text/csv``), written as the data address's
+                ``contentType`` so consumers can parse it (``Download.to_pandas``).
 
         Returns:
             The ids created.
@@ -113,10 +116,15 @@ class ProviderClient:
             )
         contract_policy = _policy(policy, f"{chosen_id}-policy")
         access = _policy(access_policy, f"{chosen_id}-access") if access_policy is not None else None
+        address = _data_address(data_address)
+        if media_type is not None:
+            if not isinstance(media_type, str) or "/" not in media_type:
+                raise ConfigurationError(f"media_type must look like 'text/csv', got {media_type!r}")
+            address.setdefault("contentType", media_type)
         publication = Publication(
             asset_id=chosen_id,
             properties=properties,
-            data_address=_data_address(data_address),
+            data_address=address,
             contract_policy=contract_policy,
             access_policy=access,
         )

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from d4h_sdk._http import HttpClient
+from d4h_sdk.identity.dcp import Scope
 from d4h_sdk.sandbox._authority import DS4H_SCOPES, DataspaceAuthority, OrganizationProfile
 from d4h_sdk.sandbox._faults import FaultPlan
 from d4h_sdk.sandbox._management import ManagementServer
@@ -184,6 +185,11 @@ class Sandbox:
     def participants(self) -> dict[str, Participant]:
         """Participants by name (``hospital``, ``research-lab``, ``ad-company``)."""
         return self.host.participants
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        """The DCP scopes a consumer asks for in its tokens (the credentials the provider queries)."""
+        return tuple(DS4H_SCOPES)
 
     @property
     def provider_url(self) -> str:
