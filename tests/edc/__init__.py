@@ -1,0 +1,1 @@
+"""Integration tests against real Eclipse EDC runtimes (pytest marker ``edc``)."""
