@@ -27,6 +27,7 @@ from d4h_sdk.connectors import Connector, Provider
 from d4h_sdk.errors import ConfigurationError, StoreError
 
 if TYPE_CHECKING:
+    from d4h_sdk._http import HttpClient
     from d4h_sdk.catalog import CatalogClient
     from d4h_sdk.identity.dcp import Scope, SelfIssuedTokenSource
     from d4h_sdk.identity.signing import Signer
@@ -178,7 +179,6 @@ class Session:
         Raises:
             ConfigurationError: No management URL, both ``api_key`` and ``auth``, or a bad option.
         """
-        from d4h_sdk._http import HttpClient
         from d4h_sdk.connectors import DSP_2025_1, EdcConnector
 
         resolved = _config(config, options)
@@ -188,27 +188,20 @@ class Session:
                 "Session.edc needs the management API URL of your EDC: pass it or set D4H_MANAGEMENT_URL"
             )
         key = api_key if api_key is not None else (os.environ.get("D4H_API_KEY") if auth is None else None)
-        http = HttpClient(event_hooks=event_hooks, **resolved.http_options())
-        try:
-            connector = EdcConnector(
+        return cls._over_http(
+            lambda http: EdcConnector(
                 url,
                 api_key=key,
                 auth=auth,
                 api_version=api_version,
                 protocol=protocol or DSP_2025_1,
                 http=http,
-            )
-        except BaseException:
-            http.close()
-            raise
-        return cls(
-            connector,
+            ),
+            resolved,
+            event_hooks=event_hooks,
             store=store,
-            config=resolved,
             claims=claims,
             participant_id=participant_id,
-            event_hooks=event_hooks,
-            _owned=[http],
         )
 
     @classmethod
@@ -249,7 +242,6 @@ class Session:
             ConfigurationError: Both ``signer`` and ``token_source`` (with neither, requests carry no token:
                 only for providers that do not authenticate), or a bad option.
         """
-        from d4h_sdk._http import HttpClient
         from d4h_sdk.connectors import DspConnector
 
         if signer is not None and token_source is not None:
@@ -259,9 +251,8 @@ class Session:
             from d4h_sdk.identity.dcp import SelfIssuedTokenIssuer
 
             token_source = SelfIssuedTokenIssuer(signer, participant_did=participant_id)
-        http = HttpClient(event_hooks=event_hooks, **resolved.http_options())
-        try:
-            connector = DspConnector(
+        return cls._over_http(
+            lambda http: DspConnector(
                 participant_id=participant_id,
                 token_source=token_source,
                 scopes=scopes,
@@ -269,20 +260,34 @@ class Session:
                 callback_port=callback_port,
                 public_callback_url=public_callback_url,
                 http=http,
-            )
+            ),
+            resolved,
+            event_hooks=event_hooks,
+            store=store,
+            claims=claims,
+            participant_id=participant_id,
+            token_source=token_source,
+        )
+
+    @classmethod
+    def _over_http(
+        cls,
+        make: Callable[[HttpClient], Connector],
+        config: SessionConfig,
+        *,
+        event_hooks: Mapping[str, Sequence[Callable[..., None]]] | None,
+        **session_options: Any,
+    ) -> Session:
+        """A session owning a new HTTP client (configured from ``config``) and the connector made over it."""
+        from d4h_sdk._http import HttpClient
+
+        http = HttpClient(event_hooks=event_hooks, **config.http_options())
+        try:
+            connector = make(http)
         except BaseException:
             http.close()
             raise
-        return cls(
-            connector,
-            store=store,
-            config=resolved,
-            claims=claims,
-            participant_id=participant_id,
-            event_hooks=event_hooks,
-            token_source=token_source,
-            _owned=[http],
-        )
+        return cls(connector, config=config, event_hooks=event_hooks, _owned=[http], **session_options)
 
     @classmethod
     def sandbox(

@@ -13,10 +13,14 @@ data space per test session) and ``d4h_sandbox_fresh`` (one per test), the optio
 
 from __future__ import annotations
 
-from d4h_sdk.testing._connector_contract import ConnectorContract
+from typing import TYPE_CHECKING, Any
+
 from d4h_sdk.testing._edc import EdcPair, EdcRuntime, build_runtime, java_available
 from d4h_sdk.testing._fakes import FakeSigner
 from d4h_sdk.testing._signer_contract import SignerContract
+
+if TYPE_CHECKING:
+    from d4h_sdk.testing._connector_contract import ConnectorContract
 
 __all__ = [
     "ConnectorContract",
@@ -27,3 +31,12 @@ __all__ = [
     "build_runtime",
     "java_available",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The connector suite imports the connectors (requests, pydantic); the fakes stay light without it.
+    if name == "ConnectorContract":
+        from d4h_sdk.testing._connector_contract import ConnectorContract
+
+        return ConnectorContract
+    raise AttributeError(f"module 'd4h_sdk.testing' has no attribute {name!r}")
