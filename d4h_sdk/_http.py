@@ -37,9 +37,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.auth
 import requests.cookies
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
-from d4h_sdk._http_retry import RetryPolicy, Timeout
+from d4h_sdk._http_retry import IDEMPOTENT_METHODS, RetryPolicy, Timeout
 from d4h_sdk._redact import (
     CREDENTIAL_HEADERS,
     Headers,
@@ -140,16 +140,48 @@ def _is_timeout(exc: requests.RequestException) -> bool:
     return bool(exc.args) and isinstance(exc.args[0], ReadTimeoutError)
 
 
+_AMBIGUOUS = (
+    "; the peer may have received and processed this {method} before the connection failed: it is not sent "
+    "again automatically (that could create a duplicate); check the peer's state before sending it again"
+)
+
+
+def _maybe_processed(exc: requests.RequestException, method: str) -> str:
+    """A warning for a state-changing request that may have reached the peer (``""`` when it cannot have)."""
+    if method.upper() in IDEMPOTENT_METHODS or isinstance(
+        exc, (requests.ConnectTimeout, requests.exceptions.SSLError)
+    ):
+        return ""
+    cause: BaseException | None = exc
+    for _ in range(8):
+        if cause is None:
+            break
+        if isinstance(cause, (NewConnectionError, ConnectionRefusedError)):
+            return ""  # no connection was made: the request was never sent
+        reason = getattr(cause, "reason", None)
+        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
+    return _AMBIGUOUS.format(method=method)
+
+
 def _connection_error(
     exc: requests.RequestException, method: str, safe_url: str, timeout: Timeout
 ) -> APIError:
     """Map a ``requests`` failure to an SDK error whose text carries no URL query and no secret."""
+    ambiguous = _maybe_processed(exc, method)
+    error = _connection_error_of(exc, method, safe_url, timeout, ambiguous)
+    error.may_have_been_processed = bool(ambiguous)
+    return error
+
+
+def _connection_error_of(
+    exc: requests.RequestException, method: str, safe_url: str, timeout: Timeout, ambiguous: str
+) -> APIConnectionError:
     if _is_timeout(exc):
         phase = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
         seconds = timeout.connect if phase == "connect" else timeout.read
         return APITimeoutError(
             f"{method} {safe_url}: no answer within the {phase} timeout of {seconds:g} s; "
-            "raise timeout= if the peer is slow",
+            f"raise timeout= if the peer is slow{ambiguous}",
             request_method=method,
             url=safe_url,
         )
@@ -163,7 +195,9 @@ def _connection_error(
         cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
     hint = "; check verify= or the CA bundle" if isinstance(exc, requests.exceptions.SSLError) else ""
     return APIConnectionError(
-        f"{method} {safe_url}: connection failed ({detail}){hint}", request_method=method, url=safe_url
+        f"{method} {safe_url}: connection failed ({detail}){hint}{ambiguous}",
+        request_method=method,
+        url=safe_url,
     )
 
 

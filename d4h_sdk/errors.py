@@ -231,7 +231,14 @@ class APIError(D4HError):
 
 
 class APIConnectionError(APIError):
-    """The remote API could not be reached (DNS, refused connection, TLS, reset)."""
+    """The remote API could not be reached (DNS, refused connection, TLS, reset).
+
+    Attributes:
+        may_have_been_processed: True when a state-changing request (a POST) may have reached the peer
+            before the connection failed: check the peer's state before sending it again.
+    """
+
+    may_have_been_processed: bool = False
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -10,8 +12,8 @@ from d4h_sdk._gc import gc_paused
 from d4h_sdk.catalog._facets import Facets, KeyResolver, read_facets
 from d4h_sdk.catalog._filter import DatasetFilter, text_score
 from d4h_sdk.catalog._results import DatasetHit, OfferFit, SearchResults
-from d4h_sdk.connectors import Connector, Provider
-from d4h_sdk.errors import ConfigurationError, D4HError
+from d4h_sdk.connectors import CatalogPage, Connector, Provider
+from d4h_sdk.errors import APIConnectionError, APIStatusError, ConfigurationError, D4HError
 from d4h_sdk.models import Catalog, Dataset
 
 if TYPE_CHECKING:
@@ -20,6 +22,14 @@ if TYPE_CHECKING:
     from d4h_sdk.policy import DuoCode, Evaluator, Purpose
 
 __all__ = ["CatalogClient", "Ranker", "as_provider"]
+
+_log = logging.getLogger("d4h_sdk.catalog")
+
+_PAGE_ATTEMPTS = 3
+"""Sends of one catalog page request. A catalog request reads and creates nothing, so sending it again after
+a refusal (429 / 502 / 503 / 504) or a broken connection is safe, although DSP makes it a POST."""
+
+_REFUSALS = frozenset({429, 502, 503, 504})
 
 
 def as_provider(provider: Provider | str) -> Provider:
@@ -148,11 +158,23 @@ class CatalogClient:
         target = as_provider(provider)
         cursor: str | None = None
         while True:
-            page = self._connector.request_catalog(target, cursor=cursor, page_size=self._page_size)
+            page = self._page(target, cursor)
             yield page.catalog
             if page.next_cursor is None or page.next_cursor == cursor:
                 return
             cursor = page.next_cursor
+
+    def _page(self, target: Provider, cursor: str | None) -> CatalogPage:
+        for attempt in range(1, _PAGE_ATTEMPTS + 1):
+            try:
+                return self._connector.request_catalog(target, cursor=cursor, page_size=self._page_size)
+            except (APIStatusError, APIConnectionError) as exc:
+                status = getattr(exc, "status_code", None)
+                if (status is not None and status not in _REFUSALS) or attempt == _PAGE_ATTEMPTS:
+                    raise
+                _log.info("catalog request to %s failed (%s); sending it again", target.address, exc)
+                time.sleep(0.2 * 4 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def datasets(self, provider: Provider | str) -> Iterator[tuple[Provider, Dataset]]:
         """Yield ``(provider, dataset)`` over every page of a provider's catalog, lazily.

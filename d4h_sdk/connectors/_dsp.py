@@ -69,6 +69,17 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
+def _named_property(address: DataAddress, name: str) -> Any:
+    """An endpoint property by its DSP name, or by an IRI or prefixed name ending in it (EDC's)."""
+    found = address.property(name)
+    if found is not None:
+        return found
+    for item in address.endpoint_properties:
+        if item.name.endswith(("/" + name, ":" + name, "#" + name)):
+            return item.value
+    return None
+
+
 class DspConnector(DspCore):
     """A DSP 2025-1 / 2024-1 consumer with an embedded callback receiver.
 
@@ -94,6 +105,12 @@ class DspConnector(DspCore):
         strict: Refuse (400) a provider's FINALIZED event until this consumer has verified the agreement,
             as the DSP state machine (and its TCK) requires (the default). ``False`` accepts it from
             REQUESTED, ACCEPTED or AGREED too, which tolerates callbacks lost on the way by a lax provider.
+        token_scheme: The scheme before the token in ``Authorization`` (default ``Bearer``); ``None`` sends
+            the token as is, as EDC's mock identity service (``iam-mock``) expects: EDC answers 500 to
+            ``Bearer <mock token>``.
+        raw_edr_token: Present EDR tokens as they are (``Authorization: <token>``) whatever the data
+            address's ``authType`` says, as EDC's data plane public API wants (it refuses ``Bearer <token>``
+            with 403 although its EDRs say ``authType: bearer``). Also settable as an attribute.
 
     Raises:
         ConfigurationError: An invalid option, or the callback address cannot be bound.
@@ -447,17 +464,25 @@ class DspConnector(DspCore):
                 f"transfer {transfer_id} was restored from a store, which keeps no EDR token; "
                 "start a new transfer (or suspend and resume it) for a fresh one"
             )
-        if not (record.data_address.endpoint or "").startswith(("http://", "https://")):
+        address = record.data_address
+        # EDC (0.14, 0.15) sends the endpoint, token and authType only as endpoint properties named by
+        # EDC IRIs (https://w3id.org/edc/v0.0.1/ns/endpoint ...), with no DSP "endpoint" field.
+        endpoint = address.endpoint or _named_property(address, "endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
             raise TransferError(f"transfer {transfer_id}: the provider's data address is not an http(s) URL")
-        expires = record.data_address.property("expiresAt")
-        return EndpointDataReference.from_data_address(
-            record.data_address,
+        expires = _named_property(address, "expiresAt")
+        edr = EndpointDataReference(
+            endpoint=endpoint,
+            authorization=_named_property(address, "authorization"),
+            auth_type=_named_property(address, "authType") or "bearer",
+            endpoint_type=address.endpoint_type,
             transfer_id=transfer_id,
             agreement_id=record.agreement_id,
             expires_at=float(expires)
             if isinstance(expires, (int, float, str)) and _is_number(expires)
             else None,
         )
+        return edr.model_copy(update={"auth_type": None}) if self.raw_edr_token else edr
 
     # -- persistence ---------------------------------------------------------------------------------------
 
@@ -491,6 +516,10 @@ class DspConnector(DspCore):
                     (process.provider.address, process.provider.protocol), process.endpoint
                 )
                 self._update(process, process.record)
+            else:
+                existing.reconcile = (
+                    True  # a resume asks the provider at once instead of after reconcile_after
+                )
         return process.record.consumer_pid
 
 

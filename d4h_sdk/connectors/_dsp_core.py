@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from d4h_sdk import wire
-from d4h_sdk._http import HttpClient, HttpResponse
+from d4h_sdk._http import AuthBase, HttpClient, HttpResponse
 from d4h_sdk.connectors import _dsp_consumer_sm as sm
 from d4h_sdk.connectors._dsp_receiver import CallbackReceiver, Inbound, Reply
 from d4h_sdk.connectors._dsp_records import Process
@@ -53,7 +53,6 @@ from d4h_sdk.models.policy import Agreement
 from d4h_sdk.models.transfer import TransferError as TransferErrorBody
 
 if TYPE_CHECKING:
-    from d4h_sdk._http import AuthBase
     from d4h_sdk.identity.dcp import Scope, SelfIssuedTokenSource
 
 __all__ = ["DspCore", "new_pid", "pid_path"]
@@ -88,6 +87,22 @@ def pid_path(pid: str) -> str:
     return quote(pid, safe=":@")
 
 
+class _RawTokenAuth(AuthBase):
+    """Sets ``Authorization: <token>`` without a scheme (EDC's ``iam-mock`` tokens); never shows the token."""
+
+    def __init__(self, source: SelfIssuedTokenSource, audience: str, scopes: Sequence[str | Scope]) -> None:
+        self._source = source
+        self._audience = audience
+        self._scopes = scopes
+
+    def __call__(self, r: Any) -> Any:
+        r.headers["Authorization"] = self._source.issue(self._audience, scopes=self._scopes)
+        return r
+
+    def __repr__(self) -> str:
+        return f"_RawTokenAuth(audience={self._audience!r})"
+
+
 class DspCore:
     """State, HTTP plumbing and callback handling of :class:`~d4h_sdk.connectors.DspConnector`."""
 
@@ -105,6 +120,8 @@ class DspCore:
         callback_verifier: Callable[[str | None], None] | None = None,
         reconcile_after: float = 10.0,
         strict: bool = True,
+        token_scheme: str | None = "Bearer",
+        raw_edr_token: bool = False,
     ) -> None:
         if not isinstance(participant_id, str) or not participant_id:
             raise ConfigurationError("participant_id must be the consumer's DID or participant id")
@@ -121,6 +138,8 @@ class DspCore:
         self.participant_id = participant_id
         self._token_source = token_source
         self._scopes = tuple(scopes)
+        self._token_scheme = token_scheme
+        self.raw_edr_token = raw_edr_token
         self._versions = wanted
         self._verifier = callback_verifier
         self._reconcile_after = reconcile_after
@@ -182,6 +201,8 @@ class DspCore:
             raise ConfigurationError(
                 f"provider {provider.address} has no participant_id: it is the audience of the DCP token"
             )
+        if self._token_scheme is None:
+            return _RawTokenAuth(self._token_source, provider.participant_id, self._scopes)
         from d4h_sdk.identity.dcp import SelfIssuedTokenAuth
 
         return SelfIssuedTokenAuth(self._token_source, provider.participant_id, scopes=self._scopes)
@@ -330,7 +351,11 @@ class DspCore:
             if isinstance(current, sm.NegotiationRecord):
                 self._update(process, replace(current, verification_sent=True))
         path = f"/negotiations/{pid_path(record.provider_pid)}/agreement/verification"
-        self._send(process.provider, process.endpoint, path, message)
+        try:
+            self._send(process.provider, process.endpoint, path, message)
+        except D4HError:
+            process.reconcile = True  # the next read asks the provider and verifies again if still AGREED
+            raise
         with self._lock:
             self._update(process, sm.advance(process.record, NegotiationState.VERIFIED))
 

@@ -27,8 +27,15 @@ Route = tuple[str, str, Handler, Sequence[str]]
 """``(method, path under the version, handler, versions)``."""
 
 
-def to_edc_error(exc: D4HError) -> EdcApiError:
-    """The EDC error answer for an SDK error raised while serving a management call."""
+_REFUSALS = frozenset({429, 502, 503, 504})
+
+
+def to_edc_error(exc: D4HError, *, reading: bool = False) -> EdcApiError:
+    """The EDC error answer for an SDK error raised while serving a management call.
+
+    ``reading``: the call only reads at the counter-party (a catalog request), so a connection lost on the way
+    is a plain outage (503), never a possibly processed state change (500).
+    """
     if isinstance(exc, UnsupportedOperationError):
         return EdcApiError(501, str(exc), "UnsupportedOperation")
     if isinstance(exc, ConflictError):
@@ -36,9 +43,19 @@ def to_edc_error(exc: D4HError) -> EdcApiError:
     if isinstance(exc, NotFoundError):
         return EdcApiError(404, f"the provider answered 404: {exc}", "ObjectNotFound")
     if isinstance(exc, APIStatusError):
+        if (
+            exc.status_code in _REFUSALS
+        ):  # the counter-party refused before doing anything: safe to send again
+            return EdcApiError(
+                503, f"the counter-party refused for now ({exc.status_code}): {exc}", "Unavailable"
+            )
+        if exc.status_code >= 500:  # it may have acted before failing: a client must not simply send again
+            return EdcApiError(500, f"the counter-party failed ({exc.status_code}): {exc}", "BadGateway")
         return EdcApiError(502, f"the counter-party answered {exc.status_code}: {exc}", "BadGateway")
     if isinstance(exc, APIConnectionError):
-        return EdcApiError(502, f"the counter-party cannot be reached: {exc}", "BadGateway")
+        if exc.may_have_been_processed and not reading:
+            return EdcApiError(500, f"the counter-party may have processed the request: {exc}", "BadGateway")
+        return EdcApiError(503, f"the counter-party cannot be reached: {exc}", "Unavailable")
     if isinstance(exc, ProtocolError):
         return EdcApiError(409, str(exc), "ObjectConflict")
     if isinstance(exc, DecodeError):
@@ -61,7 +78,7 @@ def _guarded(
             return exc.response()
         except D4HError as exc:
             _log.debug("management call %s %s failed: %s", request.method, request.path, exc)
-            return to_edc_error(exc).response()
+            return to_edc_error(exc, reading="/catalog/" in request.path).response()
 
     return serve
 

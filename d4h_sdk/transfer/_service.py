@@ -17,6 +17,8 @@ from d4h_sdk._http import HttpClient
 from d4h_sdk.connectors import Connector, TransferStatus
 from d4h_sdk.errors import (
     ConfigurationError,
+    RateLimitError,
+    ServerError,
     TransferTerminatedError,
     TransferTimeoutError,
     UnsupportedOperationError,
@@ -36,6 +38,11 @@ PULL = "HttpData-PULL"
 
 PUSH = "HttpData-PUSH"
 """The transfer type of an HTTP push to a consumer endpoint."""
+
+_START_ATTEMPTS = 3
+"""Sends of a transfer request refused outright (429 / 502 / 503 / 504: nothing was created)."""
+
+_REFUSALS = frozenset({429, 502, 503, 504})
 
 
 class Transfers:
@@ -99,9 +106,7 @@ class Transfers:
         address = _destination(destination)
         if transfer_type.endswith("PUSH") and address is None:
             raise ConfigurationError("a push transfer needs destination=<URL or DataAddress> to push to")
-        transfer_id = self._connector.start_transfer(
-            chosen.provider, chosen.id, transfer_type=transfer_type, data_destination=address
-        )
+        transfer_id = self._send(chosen, transfer_type, address)
         now = self._clock()
         self._store.put_transfer(
             TransferRecord(
@@ -118,6 +123,25 @@ class Transfers:
             )
         )
         return transfer_id
+
+    def _send(self, contract: Contract, transfer_type: str, address: DataAddress | None) -> str:
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            try:
+                return self._connector.start_transfer(
+                    contract.provider, contract.id, transfer_type=transfer_type, data_destination=address
+                )
+            except (RateLimitError, ServerError) as exc:
+                # A refusal means no transfer exists: sending again is no duplicate (a 500 may have made one).
+                if exc.status_code not in _REFUSALS or attempt == _START_ATTEMPTS:
+                    raise
+                _log.info(
+                    "transfer request refused with %s; sending again (%d/%d)",
+                    exc.status_code,
+                    attempt,
+                    _START_ATTEMPTS,
+                )
+                self._poll.sleep(min(self._poll.maximum, self._poll.initial * (4**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, transfer_id: str) -> TransferStatus:
         """The transfer's current state (one request to the connector)."""
