@@ -37,9 +37,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.auth
 import requests.cookies
-from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
-from d4h_sdk._http_retry import IDEMPOTENT_METHODS, RetryPolicy, Timeout
+from d4h_sdk._http_errors import connection_error
+from d4h_sdk._http_retry import RetryPolicy, Timeout
 from d4h_sdk._redact import (
     CREDENTIAL_HEADERS,
     Headers,
@@ -55,9 +55,7 @@ from d4h_sdk._redact import (
 )
 from d4h_sdk.config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER
 from d4h_sdk.errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     ConfigurationError,
     EncodeError,
     ResponseTooLargeError,
@@ -134,73 +132,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
 
 
-def _is_timeout(exc: requests.RequestException) -> bool:
-    if isinstance(exc, requests.Timeout):
-        return True
-    return bool(exc.args) and isinstance(exc.args[0], ReadTimeoutError)
-
-
-_AMBIGUOUS = (
-    "; the peer may have received and processed this {method} before the connection failed: it is not sent "
-    "again automatically (that could create a duplicate); check the peer's state before sending it again"
-)
-
-
-def _maybe_processed(exc: requests.RequestException, method: str) -> str:
-    """A warning for a state-changing request that may have reached the peer (``""`` when it cannot have)."""
-    if method.upper() in IDEMPOTENT_METHODS or isinstance(
-        exc, (requests.ConnectTimeout, requests.exceptions.SSLError)
-    ):
-        return ""
-    cause: BaseException | None = exc
-    for _ in range(8):
-        if cause is None:
-            break
-        if isinstance(cause, (NewConnectionError, ConnectionRefusedError)):
-            return ""  # no connection was made: the request was never sent
-        reason = getattr(cause, "reason", None)
-        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
-    return _AMBIGUOUS.format(method=method)
-
-
-def _connection_error(
-    exc: requests.RequestException, method: str, safe_url: str, timeout: Timeout
-) -> APIError:
-    """Map a ``requests`` failure to an SDK error whose text carries no URL query and no secret."""
-    ambiguous = _maybe_processed(exc, method)
-    error = _connection_error_of(exc, method, safe_url, timeout, ambiguous)
-    error.may_have_been_processed = bool(ambiguous)
-    return error
-
-
-def _connection_error_of(
-    exc: requests.RequestException, method: str, safe_url: str, timeout: Timeout, ambiguous: str
-) -> APIConnectionError:
-    if _is_timeout(exc):
-        phase = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
-        seconds = timeout.connect if phase == "connect" else timeout.read
-        return APITimeoutError(
-            f"{method} {safe_url}: no answer within the {phase} timeout of {seconds:g} s; "
-            f"raise timeout= if the peer is slow{ambiguous}",
-            request_method=method,
-            url=safe_url,
-        )
-    cause: BaseException | None = exc
-    detail = type(exc).__name__
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.strerror:
-            detail = cause.strerror
-            break
-        reason = getattr(cause, "reason", None)
-        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
-    hint = "; check verify= or the CA bundle" if isinstance(exc, requests.exceptions.SSLError) else ""
-    return APIConnectionError(
-        f"{method} {safe_url}: connection failed ({detail}){hint}{ambiguous}",
-        request_method=method,
-        url=safe_url,
-    )
-
-
 def _read_body(resp: requests.Response, call: _Call, *, cap: int, truncate: bool) -> bytes:
     """Read and close ``resp``; beyond ``cap`` bytes either cut (error bodies) or raise."""
     try:
@@ -219,7 +150,7 @@ def _read_body(resp: requests.Response, call: _Call, *, cap: int, truncate: bool
             chunks.append(chunk)
         return b"".join(chunks)
     except requests.RequestException as exc:
-        raise _connection_error(exc, call.method, call.safe_url, call.timeout) from exc
+        raise connection_error(exc, call.method, call.safe_url, call.timeout) from exc
     finally:
         resp.close()
 
@@ -282,7 +213,7 @@ class StreamingResponse:
                     raise _too_large(self._call, self.max_bytes)
                 yield chunk
         except requests.RequestException as exc:
-            raise _connection_error(exc, self._call.method, self._call.safe_url, self._call.timeout) from exc
+            raise connection_error(exc, self._call.method, self._call.safe_url, self._call.timeout) from exc
 
     def close(self) -> None:
         """Release the connection (idempotent)."""
@@ -649,7 +580,7 @@ class HttpClient:
                 self._session.cookies, prepared, resp.raw
             )
         except requests.RequestException as exc:
-            error = _connection_error(exc, info.method, url_without_query(url), call.timeout)
+            error = connection_error(exc, info.method, url_without_query(url), call.timeout)
             logger.debug("%s %s failed: %s", info.method, info.url, error)
             raise error from exc
         answer = ResponseInfo(
