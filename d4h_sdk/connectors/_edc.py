@@ -8,6 +8,7 @@ built in :mod:`d4h_sdk.connectors._edc_provider`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -30,7 +31,9 @@ from d4h_sdk.errors import (
     APIStatusError,
     ConfigurationError,
     DecodeError,
+    NotFoundError,
     ResponseValidationError,
+    ServerError,
     UnsupportedOperationError,
 )
 from d4h_sdk.models import Catalog, Dataset, EndpointDataReference, Offer
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["EdcConnector"]
 
 _DEFAULT_REASON = "terminated by the consumer (d4h_sdk)"
+_RELAYED_404 = re.compile(r'"(?:dspace:)?code"\s*:\s*"404"')
 
 
 def _destination(address: DataAddress) -> dict[str, Any]:
@@ -97,6 +101,10 @@ class EdcConnector:
         protocol: The DSP protocol id used when a :class:`Provider` names none.
         http: The HTTP client to use (not closed by :meth:`close`); by default the connector owns one.
         catalog_page_size: Datasets per catalog page when the caller gives no ``page_size``.
+        raw_edr_token: Present EDR tokens as they are (``Authorization: <token>``), whatever the EDR's
+            ``authType`` says (the default): EDC's data plane public API (0.14, 0.15) refuses
+            ``Bearer <token>`` with 403 although its EDRs say ``authType: bearer``. ``False`` follows the
+            EDR's ``authType``. Also settable later as the attribute of the same name.
 
     Raises:
         ConfigurationError: Both ``api_key`` and ``auth``, an unknown ``api_version``, a non-HTTP URL or a
@@ -113,6 +121,7 @@ class EdcConnector:
         protocol: str = DSP_2025_1,
         http: HttpClient | None = None,
         catalog_page_size: int = 50,
+        raw_edr_token: bool = True,
     ) -> None:
         if not isinstance(management_url, str) or not management_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"management_url must be an http(s) URL, got {management_url!r}")
@@ -138,6 +147,8 @@ class EdcConnector:
         profile = PROFILES[api_version] if api_version else None
         self._client = EdcClient(management_url.rstrip("/"), auth, http, owns_http, profile)
         self._agreements: dict[str, str] = {}
+        self.raw_edr_token = raw_edr_token
+        """Whether :meth:`get_edr` returns EDRs whose token is sent as is (no ``Bearer`` prefix)."""
 
     @property
     def api_version(self) -> str:
@@ -210,11 +221,23 @@ class EdcConnector:
         """
         profile = self._client.active()
         request = DatasetRequest(id=dataset_id, **self._counter_party(provider))
-        response = self._client.send(
-            "POST",
-            profile.prefix + "/catalog/dataset/request",
-            body=wire.encode(request, dialect=profile.dialect),
-        )
+        try:
+            response = self._client.send(
+                "POST",
+                profile.prefix + "/catalog/dataset/request",
+                body=wire.encode(request, dialect=profile.dialect),
+            )
+        except ServerError as exc:
+            # EDC relays the provider's DSP 404 (CatalogError code "404") as its own 502.
+            if exc.status_code == 502 and _RELAYED_404.search(str(exc)):
+                raise NotFoundError(
+                    f"the provider does not know dataset {dataset_id!r} (EDC relayed its 404 as 502): {exc}",
+                    status_code=404,
+                    request_method=exc.request_method,
+                    url=exc.url,
+                    body=exc.body,
+                ) from exc
+            raise
         return self._client.decode(response, Dataset, profile.catalog_dialect)
 
     # -- negotiation --------------------------------------------------------------------------------------
@@ -264,6 +287,9 @@ class EdcConnector:
         """Terminate a negotiation (``POST <prefix>/contractnegotiations/{id}/terminate``)."""
         profile = self._client.active()
         body = wire.encode(TerminateNegotiation(reason=reason or _DEFAULT_REASON), dialect=profile.dialect)
+        if isinstance(body, dict):
+            # EDC 0.14/0.15 refuse the body without "@id" (400 "@id cannot be null or blank").
+            body = {**body, "@id": negotiation_id}
         self._client.send(
             "POST", f"{profile.prefix}/contractnegotiations/{segment(negotiation_id)}/terminate", body=body
         )
@@ -417,6 +443,8 @@ class EdcConnector:
             doc = {**doc, "@type": "DataAddress"}
         edr = self._client.decode_doc(doc, response, EndpointDataReference, profile.edr_dialect)
         update: dict[str, Any] = {"transfer_id": transfer_id}
+        if self.raw_edr_token:
+            update["auth_type"] = None
         agreement_id = self._agreements.get(transfer_id) or self.get_transfer(transfer_id).agreement_id
         if agreement_id:
             update["agreement_id"] = agreement_id

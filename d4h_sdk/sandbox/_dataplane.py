@@ -2,8 +2,9 @@
 
 :class:`DataPlane` is a WSGI application (werkzeug) with one resource, ``GET|HEAD /data/<transfer id>``:
 
-* ``Authorization: Bearer <EDR token>``, checked by an :class:`~d4h_sdk.sandbox._edr.EdrTokenValidator`:
-  401 (``WWW-Authenticate: Bearer``, with ``error="invalid_token"`` when a token was sent) for a missing,
+* ``Authorization: Bearer <EDR token>`` (or the bare token, as EDC's data plane takes it), checked by an
+  :class:`~d4h_sdk.sandbox._edr.EdrTokenValidator`: 401 (``WWW-Authenticate: Bearer``, with
+  ``error="invalid_token"`` when a token was sent) for a missing,
   malformed, badly signed, expired or revoked token; 403 when the token is for another transfer; 404 when
   the resolver knows no data for the transfer.
 * 200 with ``Content-Length``, ``Content-Type``, ``ETag`` (strong, from the SHA-256), ``Accept-Ranges``,
@@ -363,13 +364,13 @@ class DataPlane:
             response.headers["Allow"] = "GET, HEAD"
             return response
         transfer_id = match.group(1)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = _edr_token(request.headers.get("Authorization", ""))
+        if not token:
             response = _error(401, "unauthorized", "send the EDR token as 'Authorization: Bearer <token>'")
             response.headers["WWW-Authenticate"] = f'Bearer realm="{self._realm}"'
             return response
         try:
-            claims = self._validator.validate(token.strip())
+            claims = self._validator.validate(token)
         except VerificationError as exc:
             response = _error(401, "invalid_token", str(exc))
             response.headers["WWW-Authenticate"] = (
@@ -453,6 +454,16 @@ class _Body:
 
     def __iter__(self) -> Iterator[bytes]:
         return self._source.iter_bytes()
+
+
+def _edr_token(header: str) -> str:
+    """The token of ``Bearer <token>``, or a bare token as EDC's data plane takes it (``""`` when none)."""
+    scheme, _, rest = header.strip().partition(" ")
+    if rest and scheme.lower() == "bearer":
+        return rest.strip()
+    if not rest and scheme.count(".") == 2:  # a bare compact JWT
+        return scheme
+    return ""
 
 
 def push(
