@@ -11,12 +11,19 @@
   finalize after verification, start pull transfers with an EDR token, push and complete push transfers);
 
 plus ``GET /.well-known/dspace-version`` (unauthenticated) and the data plane at ``/data/{transfer id}``.
-The catalog is paginated (``?offset=&limit=``, ``Link`` headers; see
-:mod:`~d4h_sdk.sandbox._provider_catalog`) and accepts ``keyword``/``id`` filters. Every request passes
-through a :class:`~d4h_sdk.sandbox._faults.FaultInjector` whose plan is :attr:`ProviderConnector.faults`.
-Every DSP request is authenticated by DCP (:func:`~d4h_sdk.sandbox._participants.verify_request`); a failure
-is 401 on the catalog and on requests that create a process, 404 on an existing negotiation or transfer (the
-spec's "unauthorised -> 404"). Bodies are encoded in the dialect of the path, ``application/json``.
+The request handlers are :class:`~d4h_sdk.sandbox._provider_routes.DspRoutes`. The catalog is paginated
+(``?offset=&limit=``, ``Link`` headers; see :mod:`~d4h_sdk.sandbox._provider_catalog`) and accepts
+``keyword``/``id`` filters. Every request passes through a :class:`~d4h_sdk.sandbox._faults.FaultInjector`
+whose plan is :attr:`ProviderConnector.faults`. Every DSP request is authenticated by DCP
+(:func:`~d4h_sdk.sandbox._participants.verify_request`); a failure is 401 on the catalog and on requests that
+create a process, 404 on an existing negotiation or transfer (the spec's "unauthorised -> 404"). Bodies are
+encoded in the dialect of the path, ``application/json``.
+
+The provider also moves on its own: :meth:`ProviderConnector.offer` answers a request held with
+:attr:`ProviderConnector.hold_requests` by a counter-offer, :meth:`ProviderConnector.initiate_offer` starts a
+negotiation with an offer to a consumer, and the ``suspend``/``complete``/``terminate`` methods end or pause
+processes. On a store of a previous run, EDR revocations are restored at once and
+:meth:`ProviderConnector.resume` makes the automatic moves that were left pending.
 
 ```python
 connector = ProviderConnector(provider_participant)
@@ -31,41 +38,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from d4h_sdk import wire
 from d4h_sdk._http import HttpClient
-from d4h_sdk.errors import ConfigurationError, ConflictError, DecodeError, JsonLdError, VerificationError
-from d4h_sdk.models._base import WireModel
-from d4h_sdk.models.catalog import (
-    CatalogError,
-    CatalogRequestMessage,
-    DataService,
-)
-from d4h_sdk.models.negotiation import ContractNegotiationError, ContractRequestMessage
-from d4h_sdk.models.transfer import TransferError, TransferRequestMessage
+from d4h_sdk.errors import ConfigurationError
+from d4h_sdk.models.policy import Offer
 from d4h_sdk.sandbox import _negotiation_sm as nsm
 from d4h_sdk.sandbox import _transfer_sm as tsm
 from d4h_sdk.sandbox._authority import DS4H_SCOPES, policy_claims
 from d4h_sdk.sandbox._dataplane import DataPlane, DataSource
 from d4h_sdk.sandbox._edr import EdrTokenIssuer, EdrTokenValidator, RevocationList
 from d4h_sdk.sandbox._faults import FaultInjector, FaultPlan
-from d4h_sdk.sandbox._http_server import LoopbackServer, Request, Response, Router, json_response
+from d4h_sdk.sandbox._http_server import LoopbackServer, Request, Router
 from d4h_sdk.sandbox._participants import Participant, verify_request
-from d4h_sdk.sandbox._provider_catalog import (
-    DEFAULT_PAGE_SIZE,
-    DSP_VERSIONS,
-    PULL_FORMAT,
-    PUSH_FORMAT,
-    catalog_page,
-    dataset_view,
-    version_response,
-    visible_offers,
-)
+from d4h_sdk.sandbox._provider_catalog import DEFAULT_PAGE_SIZE, DSP_VERSIONS, PULL_FORMAT, PUSH_FORMAT
 from d4h_sdk.sandbox._provider_flows import CallbackSender, DatasetRegistry, ProviderEngine
+from d4h_sdk.sandbox._provider_routes import Claims, DspRoutes
 from d4h_sdk.sandbox._store import ProviderStore, SqliteProviderStore
 
 if TYPE_CHECKING:
@@ -74,46 +64,6 @@ if TYPE_CHECKING:
     from d4h_sdk.sandbox.synthetic import SandboxDataset
 
 __all__ = ["DSP_VERSIONS", "PULL_FORMAT", "PUSH_FORMAT", "ProviderConnector"]
-
-_VERSION_PATH = "/.well-known/dspace-version"
-_Claims = tuple[str, dict[str, Any]]
-_Handler = Callable[[Request, Mapping[str, str]], Response]
-
-
-@dataclass(frozen=True)
-class _ProcessKind:
-    """What differs between the negotiation and the transfer endpoints of one connector."""
-
-    noun: str
-    error: Callable[..., WireModel]
-    get: Callable[[str], Any]
-    save: Callable[[Any], None]
-    on_message: Callable[..., nsm.Outcome[Any]]
-    effects: Callable[[Iterable[Any], dict[str, Any]], None]
-
-
-def _save_if_changed(before: Any, outcome: nsm.Outcome[Any], save: Callable[[Any], None]) -> None:
-    """Store the record an accepted message produced, unless it is the stored one unchanged."""
-    after = outcome.record
-    if outcome.ok and after is not None and (before is None or after.version != before.version):
-        save(after)
-
-
-def _encoded(model: WireModel, dialect: str, status: int) -> Response:
-    return json_response(wire.encode(model, dialect=dialect), status)
-
-
-def _pids(request: Request, params: Mapping[str, str]) -> tuple[str, str]:
-    """Best-effort pids for an error body (the schemas require both; unknown ones get a fresh URN)."""
-    body = request.get_json(silent=True)
-    found: dict[str, str] = {}
-    if isinstance(body, Mapping):
-        for key, value in body.items():
-            name = key.rsplit(":", 1)[-1]
-            if name in ("providerPid", "consumerPid") and isinstance(value, str):
-                found[name] = value
-    provider = params.get("pid") or found.get("providerPid") or nsm.new_pid()
-    return provider, found.get("consumerPid") or nsm.new_pid()
 
 
 class ProviderConnector:
@@ -152,7 +102,7 @@ class ProviderConnector:
         callback_attempts: int = 3,
         page_size: int = DEFAULT_PAGE_SIZE,
         faults: FaultPlan | None = None,
-        authenticator: Callable[[str | None], _Claims] | None = None,
+        authenticator: Callable[[str | None], Claims] | None = None,
         engine_factory: Callable[..., ProviderEngine] = ProviderEngine,
     ) -> None:
         if max_workers < 1:
@@ -203,26 +153,17 @@ class ProviderConnector:
             push_http=self._push_http,
             max_workers=max_workers,
         )
-        self._negotiations = _ProcessKind(
-            noun="contract negotiation",
-            error=ContractNegotiationError,
-            get=self.store.get_negotiation,
-            save=self.store.save_negotiation,
-            on_message=nsm.on_message,
-            effects=self.engine.negotiation_effects,
-        )
-        self._transfers = _ProcessKind(
-            noun="transfer process",
-            error=TransferError,
-            get=self.store.get_transfer,
-            save=self.store.save_transfer,
-            on_message=tsm.on_message,
-            effects=lambda effects, _claims: self.engine.transfer_effects(effects),
-        )
+        self.engine.restore_revocations()
         self._router = Router()
-        self._router.add("GET", _VERSION_PATH, self._versions)
-        for version, dialect in DSP_VERSIONS.items():
-            self._add_routes(f"/{version}", dialect)
+        DspRoutes(
+            participant=participant,
+            store=self.store,
+            registry=self._registry,
+            engine=self.engine,
+            state_lock=self._state_lock,
+            authenticate=self._authenticate,
+            page_size=lambda: self.page_size,
+        ).install(self._router)
         for dataset in datasets:
             self.add_dataset(dataset)
 
@@ -289,6 +230,23 @@ class ProviderConnector:
             return now - 3600 - self.edr_issuer.lifetime_s
         return now
 
+    def resume(self) -> int:
+        """Continue what a previous run on the same store left pending (call once served, datasets added).
+
+        The EDR revocations of stored transfers are restored when the connector is created; this schedules
+        the automatic moves that were due when the previous run stopped: finalize verified negotiations,
+        agree on accepted offers, start (or refuse) requested transfers. Requests awaiting a policy decision
+        stay REQUESTED (the requester's claims are not stored).
+
+        Returns:
+            How many moves were scheduled.
+
+        Raises:
+            ConfigurationError: The connector is not served yet.
+        """
+        self._root()
+        return self.engine.resume_pending()
+
     def add_dataset(self, dataset: SandboxDataset) -> None:
         """Publish a dataset (replacing one with the same id)."""
         self._registry.add(dataset)
@@ -338,6 +296,63 @@ class ProviderConnector:
         step = self.engine.negotiation_move(provider_pid, lambda r: nsm.terminate(r, code, (reason,)))
         return step is not None
 
+    @property
+    def hold_requests(self) -> bool:
+        """Whether consumer requests wait in REQUESTED for a provider move instead of a policy decision.
+
+        Set it to True before a consumer's request to answer it with :meth:`offer` (or
+        :meth:`terminate_negotiation`); the default False agrees or terminates by policy at once.
+        """
+        return self.engine.hold_requests
+
+    @hold_requests.setter
+    def hold_requests(self, hold: bool) -> None:
+        self.engine.hold_requests = hold
+
+    def offer(self, provider_pid: str, offer: Offer) -> bool:
+        """Answer a held request with an offer (ContractOfferMessage to the consumer): REQUESTED -> OFFERED.
+
+        The consumer accepts (the provider then agrees on exactly this offer), counters with a new request,
+        or terminates. See :attr:`hold_requests`.
+
+        Args:
+            provider_pid: The negotiation.
+            offer: The offer; it needs an ``@id``; a missing ``target`` is the negotiated dataset.
+
+        Returns:
+            False when no such negotiation exists.
+
+        Raises:
+            NegotiationError: The negotiation is not REQUESTED (e.g. already decided because requests were
+                not held), or the offer has no ``@id``.
+        """
+        return self.engine.offer(provider_pid, offer) is not None
+
+    def initiate_offer(
+        self, consumer_callback: str, offer: Offer, *, consumer: str, version: str = "2025-1"
+    ) -> str:
+        """Start a negotiation by offering: ``POST <consumer_callback>/negotiations/offers`` (DSP §4.2).
+
+        Args:
+            consumer_callback: The consumer's DSP callback base URL.
+            offer: The offer; it needs an ``@id`` and a ``target`` (a dataset).
+            consumer: The consumer's participant id (DID): the audience of our token, the only participant
+                who may continue the negotiation, and the agreement's assignee.
+            version: The DSP version to speak (``2025-1`` or ``2024-1``).
+
+        Returns:
+            The provider pid of the negotiation, in state OFFERED.
+
+        Raises:
+            ConfigurationError: An unknown version, or the connector is not served yet.
+            NegotiationError: An offer without ``@id``/target, or an unreadable answer.
+            APIError: The consumer could not be reached or refused the offer.
+        """
+        self.dsp_url(version)  # checks the version and that we are served
+        return self.engine.initiate_offer(
+            offer, callback_address=consumer_callback, consumer=consumer, dialect=DSP_VERSIONS[version]
+        )
+
     def suspend_transfer(self, provider_pid: str, reason: str | None = None) -> bool:
         """Suspend a started transfer (revokes its EDR tokens) and notify the consumer.
 
@@ -383,49 +398,7 @@ class ProviderConnector:
             return None
         return self._registry.source(agreement.target)
 
-    def _add_routes(self, prefix: str, dialect: str) -> None:
-        def bind(handler: Callable[[Request, Mapping[str, str], str], Response]) -> _Handler:
-            return lambda request, params: handler(request, params, dialect)
-
-        def expecting(
-            kind: _ProcessKind, expected: str
-        ) -> Callable[[Request, Mapping[str, str], str], Response]:
-            return lambda request, params, dialect: self._process_message(
-                kind, request, params, dialect, expected
-            )
-
-        def getter(kind: _ProcessKind) -> Callable[[Request, Mapping[str, str], str], Response]:
-            return lambda request, params, dialect: self._process_get(kind, request, params, dialect)
-
-        negotiation, transfer = self._negotiations, self._transfers
-        routes: Sequence[tuple[str, str, Callable[[Request, Mapping[str, str], str], Response]]] = (
-            ("POST", "/catalog/request", self._catalog),
-            ("GET", "/catalog/datasets/{id}", self._dataset),
-            ("POST", "/negotiations/request", self._negotiation_request),
-            ("GET", "/negotiations/{pid}", getter(negotiation)),
-            ("POST", "/negotiations/{pid}/request", expecting(negotiation, "ContractRequestMessage")),
-            ("POST", "/negotiations/{pid}/events", expecting(negotiation, "ContractNegotiationEventMessage")),
-            (
-                "POST",
-                "/negotiations/{pid}/agreement/verification",
-                expecting(negotiation, "ContractAgreementVerificationMessage"),
-            ),
-            (
-                "POST",
-                "/negotiations/{pid}/termination",
-                expecting(negotiation, "ContractNegotiationTerminationMessage"),
-            ),
-            ("POST", "/transfers/request", self._transfer_request),
-            ("GET", "/transfers/{pid}", getter(transfer)),
-            ("POST", "/transfers/{pid}/start", expecting(transfer, "TransferStartMessage")),
-            ("POST", "/transfers/{pid}/completion", expecting(transfer, "TransferCompletionMessage")),
-            ("POST", "/transfers/{pid}/suspension", expecting(transfer, "TransferSuspensionMessage")),
-            ("POST", "/transfers/{pid}/termination", expecting(transfer, "TransferTerminationMessage")),
-        )
-        for method, path, handler in routes:
-            self._router.add(method, prefix + path, bind(handler))
-
-    def _authenticate(self, request: Request) -> _Claims:
+    def _authenticate(self, request: Request) -> Claims:
         """Verify the consumer (DCP); returns its DID and its flattened claims.
 
         Raises:
@@ -440,191 +413,3 @@ class ProviderConnector:
             trusted_issuers=self._trusted,
         )
         return verified.holder, policy_claims(verified)
-
-    def _decode(self, request: Request, dialect: str) -> WireModel:
-        try:
-            return wire.decode(request.get_data(), dialect=dialect)
-        except JsonLdError as exc:
-            raise DecodeError(f"the message cannot be read: {exc}") from exc
-
-    # -- version and catalog -------------------------------------------------------------------------------
-
-    def _versions(self, request: Request, params: Mapping[str, str]) -> Response:
-        return _encoded(version_response(), "dsp-2025-1", 200)
-
-    def _catalog_error(self, dialect: str, status: int, reason: str) -> Response:
-        return _encoded(CatalogError(code=str(status), reason=(reason,)), dialect, status)
-
-    def _service(self, dialect: str) -> DataService:
-        base = self.engine.dsp_base(dialect)
-        return DataService(id=f"{base}#dsp", endpoint_url=base)
-
-    def _catalog(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
-        try:
-            _, claims = self._authenticate(request)
-        except VerificationError as exc:
-            return self._catalog_error(dialect, 401, f"the request is not authorised: {exc}")
-        try:
-            message = self._decode(request, dialect)
-        except DecodeError as exc:
-            return self._catalog_error(dialect, 400, str(exc))
-        if not isinstance(message, CatalogRequestMessage):
-            return self._catalog_error(
-                dialect, 400, f"expected a CatalogRequestMessage, got {type(message).__name__}"
-            )
-        base = self.engine.dsp_base(dialect)
-        service = self._service(dialect)
-        try:
-            catalog, links = catalog_page(
-                self._registry.all(),
-                claims,
-                filters=message.filter,
-                args=request.args,
-                page_size=self.page_size,
-                service=service,
-                assigner=self.participant.did,
-                base=base,
-            )
-        except DecodeError as exc:
-            return self._catalog_error(dialect, 400, str(exc))
-        response = _encoded(catalog, dialect, 200)
-        if links is not None:
-            response.headers["Link"] = links
-        return response
-
-    def _dataset(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
-        try:
-            _, claims = self._authenticate(request)
-        except VerificationError as exc:
-            return self._catalog_error(dialect, 401, f"the request is not authorised: {exc}")
-        dataset = self._registry.get(params["id"])
-        offers = visible_offers(dataset, claims) if dataset is not None else ()
-        if dataset is None or not offers:
-            return self._catalog_error(dialect, 404, f"no dataset {params['id']!r} is available to you")
-        view = dataset_view(dataset, offers, service=self._service(dialect), assigner=self.participant.did)
-        return _encoded(view, dialect, 200)
-
-    # -- negotiation ---------------------------------------------------------------------------------------
-
-    def _process_error(
-        self,
-        kind: _ProcessKind,
-        request: Request,
-        params: Mapping[str, str],
-        dialect: str,
-        status: int,
-        code: str,
-        reason: str,
-    ) -> Response:
-        provider_pid, consumer_pid = _pids(request, params)
-        error = kind.error(provider_pid=provider_pid, consumer_pid=consumer_pid, code=code, reason=(reason,))
-        return _encoded(error, dialect, status)
-
-    def _negotiation_error(
-        self, request: Request, params: Mapping[str, str], dialect: str, status: int, code: str, reason: str
-    ) -> Response:
-        return self._process_error(self._negotiations, request, params, dialect, status, code, reason)
-
-    def _outcome(self, outcome: nsm.Outcome[Any], dialect: str) -> Response:
-        if outcome.body is None:
-            return Response(b"", status=outcome.status)
-        return _encoded(outcome.body, dialect, outcome.status)
-
-    def _negotiation_request(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
-        try:
-            holder, claims = self._authenticate(request)
-        except VerificationError as exc:
-            return self._negotiation_error(request, params, dialect, 401, "UNAUTHORIZED", str(exc))
-        try:
-            message = self._decode(request, dialect)
-        except DecodeError as exc:
-            return self._negotiation_error(request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
-        if not isinstance(message, ContractRequestMessage) or message.provider_pid is not None:
-            reason = "POST /negotiations/request takes an initial ContractRequestMessage (no providerPid)"
-            return self._negotiation_error(request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
-        if self._registry.find_offer(message.offer.id or "", message.offer.target) is None:
-            reason = (
-                f"offer {message.offer.id} of dataset {message.offer.target} is not offered by this provider"
-            )
-            return self._negotiation_error(request, params, dialect, 400, "UNKNOWN_OFFER", reason)
-        with self._state_lock:
-            record = self.store.find_negotiation(message.consumer_pid, counterparty=holder)
-            outcome = nsm.on_message(record, message, participant_id=holder, dialect=dialect)
-            self._save_negotiation(record, outcome)
-        self.engine.negotiation_effects(outcome.effects, claims)
-        return self._outcome(outcome, dialect)
-
-    def _save_negotiation(self, before: Any, outcome: nsm.Outcome[nsm.NegotiationRecord]) -> None:
-        _save_if_changed(before, outcome, self.store.save_negotiation)
-
-    def _process_get(
-        self, kind: _ProcessKind, request: Request, params: Mapping[str, str], dialect: str
-    ) -> Response:
-        pid = params["pid"]
-        try:
-            holder, _ = self._authenticate(request)
-        except VerificationError:
-            holder = None
-        record = kind.get(pid)
-        if holder is None or record is None or (record.counterparty and record.counterparty != holder):
-            reason = f"no {kind.noun} {pid} is known to this provider"
-            return self._process_error(kind, request, params, dialect, 404, "NOT_FOUND", reason)
-        return _encoded(record.ack(), dialect, 200)
-
-    def _process_message(
-        self, kind: _ProcessKind, request: Request, params: Mapping[str, str], dialect: str, expected: str
-    ) -> Response:
-        pid = params["pid"]
-        try:
-            holder, claims = self._authenticate(request)
-        except VerificationError:
-            reason = f"no {kind.noun} {pid} is known to this provider"
-            return self._process_error(kind, request, params, dialect, 404, "NOT_FOUND", reason)
-        try:
-            message = self._decode(request, dialect)
-        except DecodeError as exc:
-            return self._process_error(kind, request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
-        if type(message).__name__ != expected:
-            reason = f"this endpoint takes a {expected}, got {type(message).__name__}"
-            return self._process_error(kind, request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
-        with self._state_lock:
-            record = kind.get(pid)
-            try:
-                outcome = kind.on_message(record, message, participant_id=holder, dialect=dialect)
-                _save_if_changed(record, outcome, kind.save)
-            except ConflictError as exc:
-                return self._process_error(kind, request, params, dialect, 409, "CONFLICT", str(exc))
-        kind.effects(outcome.effects, claims)
-        return self._outcome(outcome, dialect)
-
-    # -- transfer ------------------------------------------------------------------------------------------
-
-    def _transfer_error(
-        self, request: Request, params: Mapping[str, str], dialect: str, status: int, code: str, reason: str
-    ) -> Response:
-        return self._process_error(self._transfers, request, params, dialect, status, code, reason)
-
-    def _save_transfer(self, before: Any, outcome: nsm.Outcome[tsm.TransferRecord]) -> None:
-        _save_if_changed(before, outcome, self.store.save_transfer)
-
-    def _transfer_request(self, request: Request, params: Mapping[str, str], dialect: str) -> Response:
-        try:
-            holder, _ = self._authenticate(request)
-        except VerificationError as exc:
-            return self._transfer_error(request, params, dialect, 401, "UNAUTHORIZED", str(exc))
-        try:
-            message = self._decode(request, dialect)
-        except DecodeError as exc:
-            return self._transfer_error(request, params, dialect, 400, "INVALID_MESSAGE", str(exc))
-        if not isinstance(message, TransferRequestMessage):
-            reason = f"POST /transfers/request takes a TransferRequestMessage, got {type(message).__name__}"
-            return self._transfer_error(request, params, dialect, 400, "UNEXPECTED_MESSAGE", reason)
-        if message.format not in (PULL_FORMAT, PUSH_FORMAT):
-            reason = f"format {message.format!r} is not offered; use {PULL_FORMAT} or {PUSH_FORMAT}"
-            return self._transfer_error(request, params, dialect, 400, "UNSUPPORTED_FORMAT", reason)
-        with self._state_lock:
-            record = self.store.find_transfer(message.consumer_pid, counterparty=holder)
-            outcome = tsm.on_message(record, message, participant_id=holder, dialect=dialect)
-            self._save_transfer(record, outcome)
-        self.engine.transfer_effects(outcome.effects)
-        return self._outcome(outcome, dialect)

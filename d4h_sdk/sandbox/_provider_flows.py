@@ -1,264 +1,50 @@
-"""The sandbox provider's automatic moves: policy decisions, agreements, transfer starts, pushes, callbacks.
+"""The sandbox provider's automatic moves: policy decisions, agreements, offers, transfer starts, pushes.
 
 :class:`ProviderEngine` is the part of :class:`~d4h_sdk.sandbox._provider.ProviderConnector` that runs in
 background worker threads (a small bounded pool): it never runs inside a request. Each move loads the
 process from the store under the connector's state lock, applies a pure state-machine move, saves it, and
 only then POSTs the callback to the consumer (so that a consumer answering the callback at once finds the
-new state). Callbacks are signed with the provider's self-issued token and retried on connection errors
-only (they are not idempotent).
+new state). Callbacks go through :class:`~d4h_sdk.sandbox._callbacks.CallbackSender`.
+
+A consumer's request is decided by policy (agree or terminate) unless :attr:`ProviderEngine.hold_requests`
+is set; then it waits in REQUESTED for a provider move (an offer, a termination). A provider offer the
+consumer accepts is agreed on its own terms.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
 from d4h_sdk import wire
 from d4h_sdk._http import HttpClient
-from d4h_sdk.errors import APIConnectionError, APIError, APITimeoutError, D4HError, ProtocolError
-from d4h_sdk.identity.auth import BearerTokenAuth
-from d4h_sdk.models.negotiation import NegotiationState
-from d4h_sdk.models.policy import Agreement, AnyConstraint, Constraint, LogicalConstraint, Offer
+from d4h_sdk.errors import D4HError, DecodeError, JsonLdError, NegotiationError, ProtocolError
+from d4h_sdk.models.negotiation import ContractNegotiation, ContractOfferMessage, NegotiationState
+from d4h_sdk.models.policy import Agreement, Offer
 from d4h_sdk.models.transfer import DataAddress, TransferStartMessage, TransferState
 from d4h_sdk.sandbox import _negotiation_sm as nsm
 from d4h_sdk.sandbox import _transfer_sm as tsm
-from d4h_sdk.sandbox._dataplane import BytesSource, DataSource, StreamSource, push
+from d4h_sdk.sandbox._callbacks import DEFAULT_DIALECT, CallbackSender
+from d4h_sdk.sandbox._dataplane import push
 from d4h_sdk.sandbox._edr import EdrTokenIssuer, RevocationList, pull_data_address
-from d4h_sdk.sandbox._faults import FaultPlan
 from d4h_sdk.sandbox._participants import Participant
+from d4h_sdk.sandbox._provider_datasets import DatasetRegistry, declared_purpose, payload_source
 from d4h_sdk.sandbox._store import ProviderStore
-from d4h_sdk.sandbox.synthetic import Payload, SandboxDataset
 
-__all__ = ["CallbackSender", "DatasetRegistry", "ProviderEngine", "declared_purpose"]
+__all__ = [
+    "DEFAULT_DIALECT",
+    "CallbackSender",
+    "DatasetRegistry",
+    "ProviderEngine",
+    "declared_purpose",
+    "payload_source",
+]
 
 _log = logging.getLogger("d4h_sdk.sandbox")
-
-DEFAULT_DIALECT = "dsp-2025-1"
-"""The dialect of a process whose record names none."""
-
-_PURPOSE_OPERATORS = frozenset({"eq", "isA", "isAnyOf", "isPartOf", "isAllOf"})
-
-R = TypeVar("R")
-
-
-def _term(value: str | None) -> str:
-    """The local name of a term or IRI (``odrl:purpose`` / ``http://.../odrl/2/purpose`` -> ``purpose``)."""
-    text = value or ""
-    for separator in ("#", "/", ":"):
-        text = text.rsplit(separator, 1)[-1]
-    return text
-
-
-def _atoms(constraints: Iterable[AnyConstraint]) -> Iterable[Constraint]:
-    for item in constraints:
-        if isinstance(item, LogicalConstraint):
-            if item.operator in ("and", "andSequence"):
-                yield from _atoms(item.operands)
-        else:
-            yield item
-
-
-def _single_iri(value: Any) -> str | None:
-    if isinstance(value, (list, tuple)):
-        return _single_iri(value[0]) if len(value) == 1 else None
-    if isinstance(value, Mapping):
-        found = value.get("@id", value.get("@value"))
-        return found if isinstance(found, str) else None
-    return value if isinstance(value, str) and value else None
-
-
-def declared_purpose(offer: Offer) -> str | None:
-    """The purpose a consumer declares in its requested offer, if it names exactly one.
-
-    A permission constraint on ``purpose`` (``odrl:purpose`` or its IRI) with ``eq`` (or a set operator with
-    a single value) declares it; constraints combined with ``or``/``xone`` declare nothing.
-
-    Args:
-        offer: The offer of the consumer's ContractRequestMessage.
-
-    Returns:
-        The purpose IRI or term, or ``None``.
-    """
-    for rule in offer.permission:
-        for atom in _atoms(rule.constraint):
-            if _term(atom.left_operand) == "purpose" and _term(atom.operator) in _PURPOSE_OPERATORS:
-                found = _single_iri(atom.right_operand)
-                if found is not None:
-                    return found
-    return None
-
-
-def payload_source(payload: Payload) -> DataSource:
-    """A data plane source for a dataset payload (small payloads are generated once and kept).
-
-    Args:
-        payload: The payload.
-
-    Returns:
-        A :class:`BytesSource` when the size is unknown up front, else a lazy :class:`StreamSource`.
-    """
-    if payload.size is None:
-        return BytesSource(b"".join(payload.source()), media_type=payload.media_type)
-    digest = payload.sha256() if payload.sha256 is not None else None
-    return StreamSource(payload.source, size=payload.size, media_type=payload.media_type, sha256=digest)
-
-
-class DatasetRegistry:
-    """The datasets a provider publishes, by id, with their data sources built on first download."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._datasets: dict[str, SandboxDataset] = {}
-        self._sources: dict[str, DataSource] = {}
-
-    def add(self, dataset: SandboxDataset) -> None:
-        """Publish (or replace) a dataset."""
-        with self._lock:
-            self._datasets[dataset.id] = dataset
-            self._sources.pop(dataset.id, None)
-
-    def remove(self, dataset_id: str) -> bool:
-        """Withdraw a dataset; True if it was published."""
-        with self._lock:
-            self._sources.pop(dataset_id, None)
-            return self._datasets.pop(dataset_id, None) is not None
-
-    def get(self, dataset_id: str | None) -> SandboxDataset | None:
-        """The dataset with this id, or ``None``."""
-        with self._lock:
-            return self._datasets.get(dataset_id or "")
-
-    def all(self) -> list[SandboxDataset]:
-        """Every dataset, in publication order."""
-        with self._lock:
-            return list(self._datasets.values())
-
-    def find_offer(self, offer_id: str, dataset_id: str | None) -> tuple[SandboxDataset, Offer] | None:
-        """The dataset and provider offer with this ``@id`` (within ``dataset_id`` when given)."""
-        if dataset_id:
-            one = self.get(dataset_id)
-            candidates = [one] if one is not None else []
-        else:
-            candidates = self.all()
-        for dataset in candidates:
-            for offer in dataset.offers:
-                if offer.id == offer_id:
-                    return dataset, offer
-        return None
-
-    def source(self, dataset_id: str) -> DataSource | None:
-        """The bytes of a dataset's default payload."""
-        dataset = self.get(dataset_id)
-        if dataset is None:
-            return None
-        with self._lock:
-            cached = self._sources.get(dataset_id)
-        if cached is not None:
-            return cached
-        built = payload_source(dataset.payload())
-        with self._lock:
-            return self._sources.setdefault(dataset_id, built)
-
-
-class CallbackSender:
-    """POSTs callback messages to consumers, signed with the provider's SI token.
-
-    Args:
-        participant: The provider (signs each attempt with a fresh SI token for the consumer).
-        http: The client (retries disabled: this class retries connection errors itself).
-        attempts: Attempts per callback.
-        backoff_s: First pause between attempts (doubled each time).
-        sleep: Sleep function.
-        faults: Returns the fault plan in force (duplicate and delayed callbacks); default none.
-    """
-
-    def __init__(
-        self,
-        participant: Participant,
-        http: HttpClient,
-        *,
-        attempts: int = 3,
-        backoff_s: float = 0.05,
-        sleep: Callable[[float], None] = time.sleep,
-        faults: Callable[[], FaultPlan] | None = None,
-    ) -> None:
-        self._participant = participant
-        self._http = http
-        self._attempts = max(1, attempts)
-        self._backoff_s = backoff_s
-        self._sleep = sleep
-        self._faults = faults
-        self._late: list[threading.Thread] = []
-        self._late_lock = threading.Lock()
-        self._closing = threading.Event()
-
-    def send(self, callback: nsm.SendCallback, *, dialect: str | None, audience: str | None) -> bool:
-        """Send one callback; return whether the consumer acknowledged it (2xx).
-
-        Connection failures (no response at all) are retried; a timeout, an error status or a refused
-        message are not, since the consumer may have processed the message. Under a fault plan, a
-        callback may be sent twice (the result is the first one's) or late from a background thread (the
-        result is then ``True`` at once).
-        """
-        plan = self._faults() if self._faults is not None else None
-        path = urlsplit(callback.url).path
-        delay = plan.callback_delay(path) if plan is not None else 0.0
-        if delay > 0:
-            late = threading.Thread(
-                target=self._send_late,
-                args=(delay, callback, dialect, audience),
-                name="d4h-provider-late-callback",
-                daemon=True,
-            )
-            with self._late_lock:
-                self._late = [thread for thread in self._late if thread.is_alive()]
-                self._late.append(late)
-            late.start()
-            return True
-        sent = self._send(callback, dialect=dialect, audience=audience)
-        if plan is not None and plan.duplicates(path):
-            self._send(callback, dialect=dialect, audience=audience)
-        return sent
-
-    def _send_late(
-        self, delay: float, callback: nsm.SendCallback, dialect: str | None, audience: str | None
-    ) -> None:
-        self._closing.wait(delay)
-        self._send(callback, dialect=dialect, audience=audience)
-
-    def close(self) -> None:
-        """Send the late callbacks still pending at once and wait for them."""
-        self._closing.set()
-        with self._late_lock:
-            late, self._late = self._late, []
-        for thread in late:
-            thread.join()
-
-    def _send(self, callback: nsm.SendCallback, *, dialect: str | None, audience: str | None) -> bool:
-        body = wire.encode(callback.message, dialect=dialect or DEFAULT_DIALECT)
-        for attempt in range(self._attempts):
-            auth = BearerTokenAuth(self._participant.issue_token(audience)) if audience else None
-            try:
-                self._http.post(callback.url, json=body, auth=auth)
-                return True
-            except APITimeoutError as exc:
-                _log.warning("callback %s timed out; not retried: %s", callback.url, exc)
-                return False
-            except APIConnectionError as exc:
-                if attempt + 1 >= self._attempts:
-                    _log.warning("callback %s failed after %d attempts: %s", callback.url, attempt + 1, exc)
-                    return False
-                self._sleep(self._backoff_s * (2**attempt))
-            except APIError as exc:
-                _log.warning("callback %s was refused: %s", callback.url, exc)
-                return False
-        return False
 
 
 class ProviderEngine:
@@ -275,6 +61,10 @@ class ProviderEngine:
         base_url: Returns the connector's root URL (``http://127.0.0.1:<port>``).
         push_http: The client used to push data to consumers.
         max_workers: Worker threads.
+
+    Attributes:
+        hold_requests: When True, consumer requests (initial and counter) are not decided by policy but
+            wait in REQUESTED for a provider move (:meth:`offer`, a termination). Default False.
     """
 
     def __init__(
@@ -302,6 +92,7 @@ class ProviderEngine:
         self._push_http = push_http
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="d4h-provider-worker")
         self._closed = False
+        self.hold_requests = False
 
     # -- scheduling ----------------------------------------------------------------------------------------
 
@@ -335,15 +126,71 @@ class ProviderEngine:
         """The versioned DSP base URL of a dialect."""
         return f"{self._base_url()}/{(dialect or DEFAULT_DIALECT).removeprefix('dsp-')}"
 
+    def restore_revocations(self) -> None:
+        """Rebuild the in-memory EDR revocation list from the stored transfers (after a restart).
+
+        Ended transfers are revoked for good; a suspended one is revoked; a started one accepts exactly the
+        token generation of its last start message (so tokens from before an earlier suspension stay
+        refused and the current one still passes).
+        """
+        for record in self._store.list_transfers():
+            pid = record.provider_pid
+            if record.state.is_final:
+                self._revocations.terminate(pid)
+                continue
+            generation = _token_generation(record.start_address)
+            if record.state is TransferState.SUSPENDED:
+                generation += 1  # the suspension moved the generation on
+            for _ in range(generation):  # the list has no setter: replay the revocations
+                self._revocations.revoke(pid)
+            if record.state is not TransferState.SUSPENDED:
+                self._revocations.reinstate(pid)
+
+    def resume_pending(self) -> int:
+        """Schedule the automatic moves a previous run stored but did not make (after a restart).
+
+        Verified negotiations are finalized, accepted provider offers agreed, and requested transfers
+        checked and started (or terminated). Requests awaiting a policy decision are left REQUESTED: the
+        requester's verified claims are not stored, so they cannot be decided again (the consumer may
+        terminate and request anew).
+
+        Returns:
+            How many moves were scheduled.
+        """
+        scheduled = 0
+        pending = (NegotiationState.VERIFIED, NegotiationState.ACCEPTED)
+        for negotiation in self._store.list_negotiations(states=pending):
+            if negotiation.state is NegotiationState.VERIFIED:
+                self.submit(self.negotiation_move, negotiation.provider_pid, nsm.finalize)
+            else:
+                self.submit(self._agree_accepted, negotiation.provider_pid)
+            scheduled += 1
+        for transfer in self._store.list_transfers(states=[TransferState.REQUESTED]):
+            check = nsm.CheckAgreement(
+                transfer.provider_pid,
+                transfer.agreement_id,
+                transfer.format,
+                transfer.kind == "push",
+                transfer.counterparty,
+            )
+            self.submit(self._start_transfer, check)
+            scheduled += 1
+        return scheduled
+
     # -- negotiation ---------------------------------------------------------------------------------------
 
     def negotiation_effects(self, effects: Iterable[nsm.Effect], claims: Mapping[str, Any]) -> None:
         """Schedule the reactions to a negotiation outcome."""
         for effect in effects:
             if isinstance(effect, nsm.EvaluatePolicy):
-                self.submit(self._decide, effect, dict(claims))
+                if self.hold_requests:
+                    _log.info("negotiation %s held for a provider move", effect.provider_pid)
+                else:
+                    self.submit(self._decide, effect, dict(claims))
             elif isinstance(effect, nsm.StateChanged) and effect.state is NegotiationState.VERIFIED:
                 self.submit(self.negotiation_move, effect.provider_pid, nsm.finalize)
+            elif isinstance(effect, nsm.StateChanged) and effect.state is NegotiationState.ACCEPTED:
+                self.submit(self._agree_accepted, effect.provider_pid)
             elif isinstance(effect, nsm.SendCallback):
                 self.submit(self._send_for_negotiation, effect)
 
@@ -400,19 +247,82 @@ class ProviderEngine:
             reasons = decision.reasons or (decision.explain(),)
             self.negotiation_move(effect.provider_pid, lambda r: nsm.terminate(r, code, reasons))
             return
-        agreement = Agreement(
-            id=nsm.new_pid(),
-            target=dataset.id,
-            assigner=self._participant.did,
-            assignee=effect.counterparty,
-            permission=offer.permission,
-            prohibition=offer.prohibition,
-            obligation=offer.obligation,
-        )
+        agreement = self._agreement(offer, dataset.id, effect.counterparty)
         self.negotiation_move(
             effect.provider_pid,
             lambda r: nsm.agree(r, agreement, provider_address=self.dsp_base(r.dialect)),
         )
+
+    def _agreement(self, offer: Offer, target: str | None, assignee: str | None) -> Agreement:
+        return Agreement(
+            id=nsm.new_pid(),
+            target=target,
+            assigner=self._participant.did,
+            assignee=assignee,
+            permission=offer.permission,
+            prohibition=offer.prohibition,
+            obligation=offer.obligation,
+        )
+
+    def _agree_accepted(self, provider_pid: str) -> None:
+        """The consumer accepted our offer: agree on exactly its terms."""
+
+        def agree(record: nsm.NegotiationRecord) -> nsm.Step[nsm.NegotiationRecord]:
+            if record.offer is None or record.offer_from != "provider":
+                raise NegotiationError(f"negotiation {provider_pid} has no provider offer to agree on")
+            agreement = self._agreement(record.offer, record.dataset_id, record.counterparty)
+            return nsm.agree(record, agreement, provider_address=self.dsp_base(record.dialect))
+
+        self.negotiation_move(provider_pid, agree)
+
+    def offer(self, provider_pid: str, offer: Offer) -> nsm.Step[nsm.NegotiationRecord] | None:
+        """Send an offer (a counter-offer to the consumer's request): REQUESTED -> OFFERED.
+
+        Returns:
+            The step, or ``None`` when the negotiation is unknown.
+
+        Raises:
+            NegotiationError: The negotiation is not REQUESTED, or the offer has no ``@id``.
+        """
+        return self.negotiation_move(
+            provider_pid, lambda r: nsm.offer(r, offer, provider_address=self.dsp_base(r.dialect))
+        )
+
+    def initiate_offer(self, offer: Offer, *, callback_address: str, consumer: str, dialect: str) -> str:
+        """Start a negotiation with an offer to a consumer (``POST <callback>/negotiations/offers``).
+
+        The state lock is held until the consumer's answer is stored, so that a quick answer from the
+        consumer finds the negotiation.
+
+        Returns:
+            The provider pid of the new negotiation (state OFFERED).
+
+        Raises:
+            NegotiationError: An offer without ``@id``/target, or an answer that is not a ContractNegotiation
+                naming our providerPid.
+            APIError: The consumer could not be reached or refused the offer.
+        """
+        callback = nsm.initial_offer(
+            offer, callback_address=callback_address, provider_address=self.dsp_base(dialect)
+        )
+        message = callback.message
+        assert isinstance(message, ContractOfferMessage)
+        with self._lock:
+            response = self._sender.exchange(callback, dialect=dialect, audience=consumer)
+            try:
+                ack = wire.decode(response.content, dialect=dialect)
+            except (DecodeError, JsonLdError) as exc:
+                raise NegotiationError(f"the consumer's answer to the offer cannot be read: {exc}") from exc
+            if not isinstance(ack, ContractNegotiation) or ack.provider_pid != message.provider_pid:
+                raise NegotiationError(
+                    "the consumer did not answer the offer with a ContractNegotiation naming "
+                    f"providerPid {message.provider_pid}"
+                )
+            record = nsm.offered(
+                message, callback_address, ack.consumer_pid, counterparty=consumer, dialect=dialect
+            )
+            self._store.save_negotiation(record)
+        return record.provider_pid
 
     # -- transfer ------------------------------------------------------------------------------------------
 
@@ -551,3 +461,21 @@ class ProviderEngine:
             self.transfer_move(record.provider_pid, lambda r: tsm.terminate(r, "PUSH_FAILED", (reason,)))
             return
         self.transfer_move(record.provider_pid, tsm.complete)
+
+
+def _token_generation(address: DataAddress | None) -> int:
+    """The revocation generation of the EDR token in a stored start address (0 when there is none).
+
+    The token is our own, read back from our own store to restore state, not trusted input: it is decoded
+    without verification (the data plane verifies every token it is shown).
+    """
+    from d4h_sdk.identity.jose import peek
+
+    token = address.property("authorization") if address is not None else None
+    if not isinstance(token, str):
+        return 0
+    try:
+        generation = peek(token)[1].get("gen", 0)
+    except D4HError:
+        return 0
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) else 0

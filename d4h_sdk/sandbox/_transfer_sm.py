@@ -1,9 +1,9 @@
 """Provider-side transfer process state machine: pure, no I/O (events in, decisions out).
 
 :func:`on_message` decides on a message the consumer sent (request, start = resume, completion, suspension,
-termination) and returns an :class:`~d4h_sdk.sandbox._negotiation_sm.Outcome`; the provider's moves
+termination) and returns an :class:`~d4h_sdk.sandbox._sm_common.Outcome`; the provider's moves
 (:func:`start`, :func:`suspend`, :func:`resume`, :func:`complete`, :func:`terminate`) check the transition and
-return a :class:`~d4h_sdk.sandbox._negotiation_sm.Step` with the callback message for the consumer.
+return a :class:`~d4h_sdk.sandbox._sm_common.Step` with the callback message for the consumer.
 
 Transitions (both DSP versions): REQUESTED -> STARTED (provider), STARTED -> SUSPENDED / COMPLETED (either),
 SUSPENDED -> STARTED (either), any non-terminal state -> TERMINATED (either). COMPLETED and TERMINATED are
@@ -32,7 +32,7 @@ from d4h_sdk.models.transfer import (
 from d4h_sdk.models.transfer import (
     TransferError as TransferErrorBody,
 )
-from d4h_sdk.sandbox._negotiation_sm import (
+from d4h_sdk.sandbox._sm_common import (
     CheckAgreement,
     Effect,
     Outcome,
