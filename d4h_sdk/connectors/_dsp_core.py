@@ -382,9 +382,16 @@ class DspCore:
             event_type=NegotiationEventType.ACCEPTED,
         )
         path = f"/negotiations/{pid_path(message.provider_pid)}/events"
-        self._send(process.provider, process.endpoint, path, message)
-        with self._lock:
-            self._update(process, sm.advance(process.record, NegotiationState.ACCEPTED))
+        with self._lock:  # ACCEPTED first: the provider's agreement may arrive before its answer to the event
+            before = process.record
+            self._update(process, sm.advance(before, NegotiationState.ACCEPTED))
+        try:
+            self._send(process.provider, process.endpoint, path, message)
+        except D4HError:
+            with self._lock:
+                if process.record.state is NegotiationState.ACCEPTED:
+                    self._update(process, before)  # not accepted after all: the offer stands
+            raise
 
     # -- callbacks -----------------------------------------------------------------------------------------
 

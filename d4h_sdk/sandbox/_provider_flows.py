@@ -23,7 +23,12 @@ from typing import Any
 from d4h_sdk import wire
 from d4h_sdk._http import HttpClient
 from d4h_sdk.errors import D4HError, DecodeError, JsonLdError, NegotiationError, ProtocolError
-from d4h_sdk.models.negotiation import ContractNegotiation, ContractOfferMessage, NegotiationState
+from d4h_sdk.models.negotiation import (
+    ContractAgreementMessage,
+    ContractNegotiation,
+    ContractOfferMessage,
+    NegotiationState,
+)
 from d4h_sdk.models.policy import Agreement, Offer
 from d4h_sdk.models.transfer import DataAddress, TransferStartMessage, TransferState
 from d4h_sdk.sandbox import _negotiation_sm as nsm
@@ -149,15 +154,30 @@ class ProviderEngine:
     def resume_pending(self) -> int:
         """Schedule the automatic moves a previous run stored but did not make (after a restart).
 
-        Verified negotiations are finalized, accepted provider offers agreed, and requested transfers
-        checked and started (or terminated). Requests awaiting a policy decision are left REQUESTED: the
-        requester's verified claims are not stored, so they cannot be decided again (the consumer may
-        terminate and request anew).
+        Agreements are sent again (the consumer may have missed them), verified negotiations are finalized,
+        accepted provider offers agreed, and requested transfers checked and started (or terminated).
+        Requests awaiting a policy decision are left REQUESTED: the requester's verified claims are not
+        stored, so they cannot be decided again (the consumer may terminate and request anew).
 
         Returns:
             How many moves were scheduled.
         """
         scheduled = 0
+        for agreed in self._store.list_negotiations(states=(NegotiationState.AGREED,)):
+            # The consumer may have missed the agreement while this provider was down: send it again (a
+            # consumer takes a duplicate in its stride); its verification then finishes the negotiation.
+            if agreed.agreement is not None:
+                message = ContractAgreementMessage(
+                    provider_pid=agreed.provider_pid,
+                    consumer_pid=agreed.consumer_pid,
+                    agreement=agreed.agreement,
+                    callback_address=self.dsp_base(agreed.dialect),
+                )
+                path = nsm.callback_path("negotiations", agreed.consumer_pid, "agreement")
+                self.submit(
+                    self._send_for_negotiation, nsm.SendCallback(agreed.callback_address, path, message)
+                )
+                scheduled += 1
         pending = (NegotiationState.VERIFIED, NegotiationState.ACCEPTED)
         for negotiation in self._store.list_negotiations(states=pending):
             if negotiation.state is NegotiationState.VERIFIED:

@@ -18,12 +18,13 @@ import os
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from d4h_sdk._http import HttpClient
 from d4h_sdk.identity.dcp import Scope
 from d4h_sdk.sandbox._authority import DS4H_SCOPES, DataspaceAuthority, OrganizationProfile
 from d4h_sdk.sandbox._faults import FaultPlan
+from d4h_sdk.sandbox._identities import IdentityFile, open_host, serve_provider
 from d4h_sdk.sandbox._management import ManagementServer
 from d4h_sdk.sandbox._management_consumer import ConsumerManagement
 from d4h_sdk.sandbox._management_provider import ProviderManagement
@@ -99,27 +100,46 @@ class Sandbox:
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         started = time.perf_counter()
-        self.host = ParticipantHost()
+        # With a store, keys and ports are kept beside it: a restarted sandbox has the same DIDs and URLs.
+        identities = IdentityFile.beside(store_path) if store_path is not None else None
+        self.host = open_host(identities) if identities is not None else ParticipantHost()
         self._connector: ProviderConnector | None = None
         self._owned_store: SqliteProviderStore | None = None
         self._management = ManagementServer()
         self._management_http = HttpClient(timeout=(2, 30), max_retries=1)
+
+        def key(name: str) -> dict[str, Any] | None:
+            return identities.private_jwk(name) if identities is not None else None
+
         try:
-            self.authority: DataspaceAuthority = self.host.add_authority()
-            self.provider: Participant = self.host.add_participant(PROVIDER)
-            self.host.add_participant(RESEARCH_LAB)
-            self.host.add_participant(AD_COMPANY, membership="inactive", organization=_AD_PROFILE)
+            authority_key = (
+                identities.signer("authority", self.host.did_for("authority"))
+                if identities is not None
+                else None
+            )
+            self.authority: DataspaceAuthority = self.host.add_authority(signer=authority_key)
+            self.provider: Participant = self.host.add_participant(PROVIDER, private_jwk=key(PROVIDER))
+            self.host.add_participant(RESEARCH_LAB, private_jwk=key(RESEARCH_LAB))
+            self.host.add_participant(
+                AD_COMPANY, membership="inactive", organization=_AD_PROFILE, private_jwk=key(AD_COMPANY)
+            )
             store = SqliteProviderStore(store_path) if store_path is not None else None
             self._owned_store = store
             self._connector = ProviderConnector(
                 self.provider, store=store, faults=faults, page_size=page_size
             )
-            self._connector.serve()
+            if identities is not None:
+                serve_provider(identities, self._connector)
+            else:
+                self._connector.serve()
             self.datasets: list[SandboxDataset] = default_datasets(
                 seed=seed, patients=patients, access_url=self._connector.dsp_url()
             )
             for dataset in self.datasets:
                 self._connector.add_dataset(dataset)
+            if identities is not None:
+                identities.save()
+                self._connector.resume()
             self.provider.publish(
                 dsp_endpoint=self.version_url, catalog_endpoint=f"{self.provider_url}/catalog"
             )
