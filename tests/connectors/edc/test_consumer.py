@@ -170,7 +170,12 @@ def test_get_negotiation_maps_state_agreement_and_error(
 
 
 def test_terminate_negotiation(mock: responses.RequestsMock, edc: EdcConnector, version: str) -> None:
-    body = {"@context": ctx(version), "@type": "TerminateNegotiation", "@id": "neg-1", "reason": "changed my mind"}
+    body = {
+        "@context": ctx(version),
+        "@type": "TerminateNegotiation",
+        "@id": "neg-1",
+        "reason": "changed my mind",
+    }
     mock.post(
         f"{MGMT}/{version}/contractnegotiations/neg-1/terminate",
         status=204,
