@@ -9,6 +9,7 @@ its authorization token (EDR tokens are short-lived secrets, never persisted).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,13 +24,26 @@ from d4h_sdk.models.negotiation import NegotiationState
 from d4h_sdk.models.policy import Agreement, Offer
 from d4h_sdk.models.transfer import DataAddress, TransferState
 
-__all__ = ["FORMAT_VERSION", "SECRET_PROPERTIES", "Process", "export_process", "restore_process"]
+__all__ = [
+    "FORMAT_VERSION",
+    "SECRET_PROPERTIES",
+    "Process",
+    "export_process",
+    "is_secret_property",
+    "restore_process",
+]
 
 FORMAT_VERSION = 1
 """Version of the exported record layout."""
 
 SECRET_PROPERTIES = frozenset({"authorization", "authkey", "token", "refreshtoken", "refresh_token"})
-"""Endpoint properties (lower case) never exported."""
+"""Endpoint properties (lower case, last segment of an IRI or prefixed name) never exported."""
+
+
+def is_secret_property(name: str) -> bool:
+    """True for a credential property under any spelling: ``authorization``, ``edc:authorization``, an IRI."""
+    local = re.split(r"[/#:]", name.strip())[-1].lower()
+    return local in SECRET_PROPERTIES
 
 
 @dataclass
@@ -62,11 +76,7 @@ class Process:
 
 def _without_secrets(address: DataAddress) -> dict[str, Any]:
     data = canonical_dict(address)
-    props = [
-        p
-        for p in data.get("endpointProperties", [])
-        if str(p.get("name", "")).lower() not in SECRET_PROPERTIES
-    ]
+    props = [p for p in data.get("endpointProperties", []) if not is_secret_property(str(p.get("name", "")))]
     if props:
         data["endpointProperties"] = props
     else:

@@ -11,7 +11,10 @@ with its own participant host) so that such an EDC can negotiate and transfer fr
 
 * :class:`IamMockAuthenticator` replaces the DCP check: it accepts a mock token of the configured region and
   takes the requester's id from ``clientId`` (no claims: the datasets must have open offers);
-* :class:`IamMockCallbackSender` signs the provider's callbacks with a mock token naming the provider's DID;
+* :class:`IamMockCallbackSender` signs the provider's callbacks with a mock token naming the provider's DID
+  and, over DSP 2024/1, writes a negotiation event's ``dspace:eventType`` as a node (see
+  :func:`edc_2024_event_type`);
+* the provider's pull data addresses also name the EDR properties by EDC IRI (EDC's EDR keeps only those);
 * :func:`open_dataset` builds a dataset with one open ``use`` offer and a small JSON payload.
 
 **Interop tests only**: a mock token proves nothing about its sender. This never applies outside this module.
@@ -49,6 +52,7 @@ __all__ = [
     "IamMockCallbackSender",
     "IamMockProvider",
     "IamMockTokenSource",
+    "edc_2024_event_type",
     "iam_mock_token",
     "open_dataset",
 ]
@@ -122,6 +126,25 @@ class IamMockAuthenticator:
         return client_id, {}
 
 
+_EVENT_TYPE_2024 = "dspace:eventType"
+
+
+def edc_2024_event_type(body: dict[str, Any]) -> dict[str, Any]:
+    """A DSP 2024/1 negotiation event with ``dspace:eventType`` written as a node, as EDC reads it.
+
+    The 2024/1 schema and example write ``"dspace:eventType": "dspace:FINALIZED"``, but the official 2024/1
+    context does not make ``dspace:eventType`` an IRI, so a JSON-LD reader sees the string literal
+    ``dspace:FINALIZED``. EDC (0.14, 0.15) compares the value with the IRI
+    ``https://w3id.org/dspace/2024/1/FINALIZED`` and answers 400 otherwise, leaving its negotiation VERIFIED.
+    Written ``{"@id": "dspace:FINALIZED"}`` (what EDC itself sends) it expands to that IRI. Other bodies are
+    returned unchanged. Interop mode only: the normal sandbox keeps the schema's form.
+    """
+    value = body.get(_EVENT_TYPE_2024)
+    if isinstance(value, str) and str(body.get("@type", "")).endswith("ContractNegotiationEventMessage"):
+        return {**body, _EVENT_TYPE_2024: {"@id": value}}
+    return body
+
+
 class IamMockCallbackSender(CallbackSender):
     """Sends the provider's callbacks with an ``iam-mock`` token (no scheme) naming the provider.
 
@@ -147,6 +170,8 @@ class IamMockCallbackSender(CallbackSender):
             APIStatusError: The consumer answered with an error status.
         """
         body = wire.encode(callback.message, dialect=dialect or DEFAULT_DIALECT)
+        if dialect == "dsp-2024-1":
+            body = edc_2024_event_type(body)
         headers = {"Authorization": self._mock.issue(callback.url)}
         failures = 0
         while True:
@@ -169,7 +194,9 @@ def _engine(participant: Participant, region: str, **kwargs: Any) -> ProviderEng
     kwargs["sender"] = IamMockCallbackSender(
         participant, HttpClient(timeout=(2, 10), max_retries=0), region=region
     )
-    return ProviderEngine(participant=participant, **kwargs)
+    engine = ProviderEngine(participant=participant, **kwargs)
+    engine.edc_property_names = True
+    return engine
 
 
 def open_dataset(dataset_id: str, title: str, *, rows: int = 3) -> SandboxDataset:

@@ -338,6 +338,7 @@ def pull_data_address(
     lifetime_s: float | None = None,
     transfer_id: str | None = None,
     agreement_id: str | None = None,
+    edc_names: bool = False,
 ) -> DataAddress:
     """Build the DSP pull data address of a TransferStartMessage around an EDR token.
 
@@ -346,6 +347,13 @@ def pull_data_address(
     a string, like EDC's ``tx-auth:expiresIn``), ``expiresAt`` (epoch seconds), ``transferProcessId`` and
     ``agreementId``. :meth:`d4h_sdk.models.EndpointDataReference.from_data_address` turns it into an EDR.
 
+    With ``edc_names``, ``endpoint``, ``endpointType``, ``authorization`` and ``authType`` are also sent
+    under their EDC IRIs (:data:`EDC_NAMESPACE` + name), as EDC's own provider names them: an EDC consumer
+    copies every endpoint property into its EDR by name and ignores the DSP ``endpoint`` field, and its
+    Management API drops the names that are not IRIs, so without these its EDR has no endpoint and no token.
+    Off by default: the DSP names alone are what the spec shows, and a second copy of the token is one more
+    place a consumer must know to keep secret.
+
     Args:
         endpoint: The data URL, e.g. ``http://127.0.0.1:8080/data/<transfer id>``.
         token: The EDR token (a secret: ``DataAddress`` reprs hide it).
@@ -353,6 +361,7 @@ def pull_data_address(
         lifetime_s: Token lifetime in seconds (for ``expiresIn``).
         transfer_id: The provider's transfer process id.
         agreement_id: The contract agreement id.
+        edc_names: Also name the EDR properties by EDC IRI (for EDC consumers).
 
     Returns:
         The data address.
@@ -369,6 +378,8 @@ def pull_data_address(
         ("endpoint", endpoint),
         ("endpointType", HTTP_ENDPOINT_TYPE),
     ]
+    if edc_names:
+        properties += [(EDC_NAMESPACE + name, value) for name, value in properties]
     if lifetime_s is not None:
         properties.append(("expiresIn", str(int(lifetime_s))))
     if expires_at is not None:

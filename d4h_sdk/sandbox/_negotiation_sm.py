@@ -163,6 +163,8 @@ def on_message(
     if pid != record.provider_pid or message.consumer_pid != record.consumer_pid:
         reason = "the providerPid/consumerPid of the message do not match the negotiation"
         return _error(400, reason, record=record, message=message, code="PID_MISMATCH")
+    if isinstance(message, ContractAgreementVerificationMessage) and record.state in _VERIFIED_STATES:
+        return _verified_again(record)
     if record.state.is_final:
         return _invalid(record, message, "the negotiation is over; no further message is accepted")
     if isinstance(message, (ContractOfferMessage, ContractAgreementMessage)):
@@ -185,6 +187,30 @@ def on_message(
         terminated_by="consumer",
     )
     return _changed(record, after)
+
+
+_VERIFIED_STATES = (NegotiationState.VERIFIED, NegotiationState.FINALIZED)
+
+
+def _verified_again(record: NegotiationRecord) -> Outcome[NegotiationRecord]:
+    """A re-sent verification of a verified agreement: acknowledged again, nothing changes.
+
+    A consumer re-sends its verification when it did not see the first answer (EDC does, when the FINALIZED
+    event reached it while its verification request was still in flight). Refusing it would make such a
+    consumer terminate an agreement both sides have verified. On a FINALIZED negotiation the FINALIZED event
+    is sent again, since the consumer evidently missed it.
+    """
+    if record.state is not NegotiationState.FINALIZED:
+        return Outcome(record=record, status=200)
+    event = ContractNegotiationEventMessage(
+        provider_pid=record.provider_pid,
+        consumer_pid=record.consumer_pid,
+        event_type=NegotiationEventType.FINALIZED,
+    )
+    resend = SendCallback(
+        record.callback_address, callback_path("negotiations", record.consumer_pid, "events"), event
+    )
+    return Outcome(record=record, status=200, effects=(resend,))
 
 
 def _initial_request(

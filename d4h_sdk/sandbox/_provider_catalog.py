@@ -8,7 +8,9 @@ Catalog pages (the spec leaves the query format open): ``POST .../catalog/reques
 selects the visible, filtered datasets ``n .. n+m-1`` in publication order (``limit`` at most the page size,
 default the page size). The ``Link`` header carries ``rel="next"`` and ``rel="prev"``: the spec names the
 relation ``previous``, EDC writes ``prev``, and the sandbox follows EDC (clients should accept both). A client
-re-POSTs the same CatalogRequestMessage to the link URL.
+re-POSTs the same CatalogRequestMessage to the link URL. An EDC ``QuerySpec`` in the ``filter`` (what EDC
+consumers send) is read by :mod:`d4h_sdk.sandbox._provider_queryspec`: its ``offset`` / ``limit`` select the
+page unless the query parameters do, and its id criteria filter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from d4h_sdk.errors import DecodeError
 from d4h_sdk.models.catalog import Catalog, DataService, Dataset, Distribution
 from d4h_sdk.models.policy import Offer
 from d4h_sdk.models.version import ProtocolVersion, VersionAuth, VersionResponse
+from d4h_sdk.sandbox._provider_queryspec import is_query_spec, query_spec_filter
 from d4h_sdk.sandbox.synthetic import SandboxDataset
 
 __all__ = [
@@ -133,10 +136,10 @@ def _has_id(wanted: str) -> Callable[[SandboxDataset], bool]:
 def catalog_filter(filters: Sequence[Any]) -> Callable[[SandboxDataset], bool]:
     """Turn a CatalogRequestMessage ``filter`` into a dataset predicate.
 
-    Supported form (the spec leaves filters to implementations): each element is an object with one key,
-    either ``keyword`` (also ``dcat:keyword`` or its IRI; the dataset has this keyword, case-insensitive)
-    or ``id`` / ``@id`` (the dataset has this id). Several elements must all hold. Anything else is an
-    unsupported filter.
+    Supported forms (the spec leaves filters to implementations): an object with one key, either
+    ``keyword`` (also ``dcat:keyword`` or its IRI; the dataset has this keyword, case-insensitive) or
+    ``id`` / ``@id`` (the dataset has this id); or an EDC ``QuerySpec`` (its id criteria; its paging is read
+    by :func:`catalog_page`). Several elements must all hold. Anything else is an unsupported filter.
 
     Args:
         filters: The message's ``filter`` values.
@@ -149,6 +152,9 @@ def catalog_filter(filters: Sequence[Any]) -> Callable[[SandboxDataset], bool]:
     """
     tests: list[Callable[[SandboxDataset], bool]] = []
     for item in filters:
+        if is_query_spec(item):
+            tests.append(query_spec_filter(item).wanted)
+            continue
         if not isinstance(item, Mapping) or len(item) != 1:
             raise DecodeError(
                 "unsupported catalog filter: each filter is an object with one key, 'keyword' or 'id'"
@@ -199,6 +205,17 @@ def page_links(url: str, *, offset: int, limit: int, total: int) -> str | None:
     return ", ".join(links) or None
 
 
+def _query_spec_page(filters: Sequence[Any], offset: int, limit: int, page_size: int) -> tuple[int, int]:
+    """The page an EDC QuerySpec in the filter asks for (its limit capped at ``page_size``)."""
+    specs = [query_spec_filter(item) for item in filters if is_query_spec(item)]
+    if len(specs) > 1:
+        raise DecodeError("unsupported catalog filter: more than one QuerySpec")
+    if specs:
+        offset = specs[0].offset if specs[0].offset is not None else offset
+        limit = min(specs[0].limit, page_size) if specs[0].limit is not None else limit
+    return offset, limit
+
+
 def catalog_page(
     datasets: Sequence[SandboxDataset],
     claims: Mapping[str, Any],
@@ -230,6 +247,8 @@ def catalog_page(
     """
     wanted = catalog_filter(filters)
     offset, limit = page_bounds(args, page_size)
+    if "offset" not in args and "limit" not in args:
+        offset, limit = _query_spec_page(filters, offset, limit, page_size)
     visible: list[tuple[SandboxDataset, tuple[Offer, ...]]] = []
     for dataset in datasets:
         if wanted(dataset):

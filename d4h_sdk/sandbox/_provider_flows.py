@@ -22,7 +22,14 @@ from typing import Any
 
 from d4h_sdk import wire
 from d4h_sdk._http import HttpClient
-from d4h_sdk.errors import D4HError, DecodeError, JsonLdError, NegotiationError, ProtocolError
+from d4h_sdk.errors import (
+    ConflictError,
+    D4HError,
+    DecodeError,
+    JsonLdError,
+    NegotiationError,
+    ProtocolError,
+)
 from d4h_sdk.models.negotiation import (
     ContractAgreementMessage,
     ContractNegotiation,
@@ -51,6 +58,9 @@ __all__ = [
 
 _log = logging.getLogger("d4h_sdk.sandbox")
 
+CALLBACK_RETRY_PAUSES_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+"""Pauses before re-sending a callback the consumer refused with 409 (see :meth:`ProviderEngine.deliver`)."""
+
 
 class ProviderEngine:
     """Runs the provider's automatic moves in background threads.
@@ -70,6 +80,9 @@ class ProviderEngine:
     Attributes:
         hold_requests: When True, consumer requests (initial and counter) are not decided by policy but
             wait in REQUESTED for a provider move (:meth:`offer`, a termination). Default False.
+        edc_property_names: When True, pull data addresses also name the EDR properties by EDC IRI
+            (:func:`~d4h_sdk.sandbox._edr.pull_data_address` ``edc_names``), as EDC consumers need. Default
+            False (the EDC interop mode sets it).
     """
 
     def __init__(
@@ -97,7 +110,9 @@ class ProviderEngine:
         self._push_http = push_http
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="d4h-provider-worker")
         self._closed = False
+        self._closing = threading.Event()
         self.hold_requests = False
+        self.edc_property_names = False
 
     # -- scheduling ----------------------------------------------------------------------------------------
 
@@ -121,9 +136,39 @@ class ProviderEngine:
             _log.warning("provider engine closed; dropping %s", getattr(fn, "__name__", fn))
             return None
 
+    def deliver(self, callback: nsm.SendCallback, *, dialect: str | None, audience: str | None) -> bool:
+        """Send a callback; while the consumer answers 409, send it again after a pause.
+
+        The provider reacts to a message as soon as it accepts it, so its callback (the agreement after a
+        request, the FINALIZED event after a verification, the start of a transfer) can reach the consumer
+        before the answer to the consumer's own message does. EDC then refuses it with 409 ("negotiation
+        cannot be agreed / finalized": it is still REQUESTING / VERIFYING) and, if nothing follows, waits
+        forever; so a 409 is taken as "not ready yet" (pauses: :data:`CALLBACK_RETRY_PAUSES_S`). Any other
+        failure ends the attempts (logged).
+
+        Returns:
+            Whether the consumer acknowledged the callback.
+        """
+        if self._sender.send(callback, dialect=dialect, audience=audience):
+            return True
+        for pause in CALLBACK_RETRY_PAUSES_S:
+            if self._closing.wait(pause):
+                return False
+            try:
+                self._sender.exchange(callback, dialect=dialect, audience=audience)
+                return True
+            except ConflictError:
+                _log.info("consumer not ready for %s; sending it again", callback.path)
+            except D4HError as exc:
+                _log.warning("callback %s not delivered: %s", callback.path, exc)
+                return False
+        _log.warning("callback %s still refused (409) after every attempt", callback.path)
+        return False
+
     def close(self) -> None:
         """Stop accepting work and wait for the running steps."""
         self._closed = True
+        self._closing.set()
         self._pool.shutdown(wait=True)
         self._sender.close()
 
@@ -216,7 +261,7 @@ class ProviderEngine:
 
     def _send_for_negotiation(self, callback: nsm.SendCallback) -> None:
         record = self._find_negotiation_by_callback(callback)
-        self._sender.send(
+        self.deliver(
             callback,
             dialect=record.dialect if record else None,
             audience=record.counterparty if record else None,
@@ -247,7 +292,7 @@ class ProviderEngine:
                 return None
             step = move(record)
             self._store.save_negotiation(step.record)
-        self._sender.send(step.callback, dialect=record.dialect, audience=record.counterparty)
+        self.deliver(step.callback, dialect=record.dialect, audience=record.counterparty)
         return step
 
     def _decide(self, effect: nsm.EvaluatePolicy, claims: dict[str, Any]) -> None:
@@ -369,7 +414,7 @@ class ProviderEngine:
     def _send_for_transfer(self, callback: nsm.SendCallback) -> None:
         pid = getattr(callback.message, "provider_pid", None)
         record = self._store.get_transfer(pid) if isinstance(pid, str) else None
-        self._sender.send(
+        self.deliver(
             callback,
             dialect=record.dialect if record else None,
             audience=record.counterparty if record else None,
@@ -397,7 +442,7 @@ class ProviderEngine:
             self._revocations.revoke(provider_pid)
         elif state.is_final:
             self._revocations.terminate(provider_pid)
-        self._sender.send(step.callback, dialect=record.dialect, audience=record.counterparty)
+        self.deliver(step.callback, dialect=record.dialect, audience=record.counterparty)
         return step
 
     def _agreement_problem(self, effect: nsm.CheckAgreement) -> str | None:
@@ -445,6 +490,7 @@ class ProviderEngine:
             lifetime_s=issued.lifetime_s,
             transfer_id=record.provider_pid,
             agreement_id=record.agreement_id,
+            edc_names=self.edc_property_names,
         )
         return address
 
@@ -463,7 +509,7 @@ class ProviderEngine:
         callback = nsm.SendCallback(
             record.callback_address, nsm.callback_path("transfers", record.consumer_pid, "start"), message
         )
-        self._sender.send(callback, dialect=record.dialect, audience=record.counterparty)
+        self.deliver(callback, dialect=record.dialect, audience=record.counterparty)
 
     def _push(self, record: tsm.TransferRecord) -> None:
         agreement = self._store.get_agreement(record.agreement_id)

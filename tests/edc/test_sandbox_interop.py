@@ -15,7 +15,7 @@ import pytest
 
 from d4h_sdk import Session
 from d4h_sdk.connectors import Provider
-from d4h_sdk.errors import ResponseValidationError, ServerError, TransferTimeoutError
+from d4h_sdk.errors import ServerError
 from d4h_sdk.sandbox import Sandbox
 from d4h_sdk.sandbox._edc_interop import IamMockProvider
 from tests.edc._flows import request_catalog
@@ -62,35 +62,50 @@ def test_edc_consumer_with_mock_identity_is_refused_by_the_dcp_sandbox(
     assert "compact token" in text
 
 
-def _provider(interop: IamMockProvider) -> Provider:
-    return Provider(f"{interop.dsp_url}/2025-1", interop.participant_id, "dataspace-protocol-http:2025-1")
+DSP_VERSIONS = {"2025-1": "dataspace-protocol-http:2025-1", "2024-1": "dataspace-protocol-http:2024/1"}
+"""The sandbox's DSP path segment -> the protocol EDC names it by."""
 
 
-def test_edc_consumer_negotiates_with_the_sandbox(edc: EdcSetup, interop: IamMockProvider) -> None:
+def _provider(interop: IamMockProvider, version: str = "2025-1") -> Provider:
+    return Provider(f"{interop.dsp_url}/{version}", interop.participant_id, DSP_VERSIONS[version])
+
+
+@pytest.mark.parametrize("version", DSP_VERSIONS)
+def test_edc_consumer_lists_the_sandbox_catalog(
+    edc: EdcSetup, interop: IamMockProvider, version: str
+) -> None:
+    # EDC sends its QuerySpec as the catalog request's "filter" (once refused with 400, relayed as 502)
     consumer = edc.pair.consumer
-    provider = _provider(interop)
+    provider = _provider(interop, version)
     with Session.edc(consumer.management_url, api_key=consumer.api_key, api_version="v3") as session:
-        # Known sandbox bug: EDC sends its QuerySpec as the catalog request's "filter", which the sandbox
-        # provider refuses (400, relayed by EDC as 502). The dataset request carries no filter and works.
-        with pytest.raises(ServerError) as refused:
-            list(session.catalog.datasets(provider))
-        assert "unsupported catalog filter" in str(refused.value)
-        hit = session.catalog.get(provider, "interop-2")
+        listed = {hit.id for _, hit in session.catalog.datasets(provider)}
+        assert listed == {"interop-1", "interop-2", "interop-3"}
+    if version == "2025-1":  # the QuerySpec's paging and id filter are applied, not only accepted
+        page = request_catalog(edc.consumer, interop, offset=1, limit=1)
+        assert [d.id for d in page.datasets] == ["interop-2"]
+        only = request_catalog(edc.consumer, interop, only="interop-3")
+        assert [d.id for d in only.datasets] == ["interop-3"]
+
+
+@pytest.mark.parametrize("version", DSP_VERSIONS)
+def test_edc_consumer_negotiates_with_the_sandbox(
+    edc: EdcSetup, interop: IamMockProvider, version: str
+) -> None:
+    # over 2024/1 EDC refused the FINALIZED event until the sandbox wrote its eventType as a node
+    consumer = edc.pair.consumer
+    with Session.edc(consumer.management_url, api_key=consumer.api_key, api_version="v3") as session:
+        hit = session.catalog.get(_provider(interop, version), "interop-2")
         assert hit.dataset.id == "interop-2"
         contract = session.negotiations.negotiate(hit, timeout=30)
         assert contract.dataset_id == "interop-2"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ResponseValidationError, TransferTimeoutError),
-    reason="known bug: EDC keeps none of the sandbox's TransferStartMessage data address properties "
-    "(DSP names, not EDC IRIs): its EDR has no endpoint (0.15.1); on 0.14 the transfer may stay REQUESTED",
-)
-def test_edc_consumer_pulls_from_the_sandbox(edc: EdcSetup, interop: IamMockProvider) -> None:
+@pytest.mark.parametrize("version", DSP_VERSIONS)
+def test_edc_consumer_pulls_from_the_sandbox(edc: EdcSetup, interop: IamMockProvider, version: str) -> None:
+    # EDC's EDR keeps only data address properties named by EDC IRIs (once it had no endpoint)
     consumer = edc.pair.consumer
     with Session.edc(consumer.management_url, api_key=consumer.api_key, api_version="v3") as session:
-        hit = session.catalog.get(_provider(interop), "interop-3")
+        hit = session.catalog.get(_provider(interop, version), "interop-3")
         contract = session.negotiations.negotiate(hit, timeout=30)
         with session.transfers.pull(contract, timeout=15) as download:
             assert json.loads(download.read_bytes()) == {"dataset": "interop-3", "rows": [1, 2, 3]}

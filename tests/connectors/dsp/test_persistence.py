@@ -87,3 +87,20 @@ def test_malformed_records_are_refused(fake_dsp: DspConnector) -> None:
     for bad in ({}, {"kind": "negotiation"}, {"format": 99}, {"kind": "other", "provider": {"address": "x"}}):
         with pytest.raises(ConfigurationError):
             fake_dsp.restore_process(bad)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "authorization",
+        "Authorization",
+        "edc:authorization",
+        "https://w3id.org/edc/v0.0.1/ns/authorization",
+        "authKey",
+    ],
+)
+def test_credential_properties_are_secret_under_any_spelling(name: str) -> None:
+    from d4h_sdk.connectors._dsp_records import is_secret_property
+
+    assert is_secret_property(name)
+    assert not is_secret_property("https://w3id.org/edc/v0.0.1/ns/endpoint")

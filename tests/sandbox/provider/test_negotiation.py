@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from d4h_sdk import wire
@@ -122,7 +124,6 @@ def test_forbidden_transitions_are_400_with_an_error_body(
     client, provider_pid, consumer_pid, _ = negotiate(sandbox, http, receiver, dialect)
     pids = {"provider_pid": provider_pid, "consumer_pid": consumer_pid}
     attempts = [
-        ("agreement/verification", ContractAgreementVerificationMessage(**pids)),
         ("events", ContractNegotiationEventMessage(**pids, event_type=NegotiationEventType.ACCEPTED)),
         ("termination", ContractNegotiationTerminationMessage(**pids, reason=("late",))),
     ]
@@ -133,6 +134,33 @@ def test_forbidden_transitions_are_400_with_an_error_body(
     # the wrong message type on an endpoint is refused too
     wrong = client.post(f"/negotiations/{provider_pid}/events", ContractAgreementVerificationMessage(**pids))
     assert wrong.status_code == 400
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_resent_verification_is_acknowledged_and_finalized_again(
+    sandbox: Sandbox, http: HttpClient, receiver: Receiver, schema: SchemaCheck, dialect: str
+) -> None:
+    # EDC re-sends its verification when the FINALIZED event overtook the answer to the first one; a 400
+    # there made it terminate an agreement both sides had verified.
+    client, provider_pid, consumer_pid, _ = negotiate(sandbox, http, receiver, dialect)
+    events = f"/negotiations/{consumer_pid}/events"
+    verification = ContractAgreementVerificationMessage(provider_pid=provider_pid, consumer_pid=consumer_pid)
+    again = client.post(f"/negotiations/{provider_pid}/agreement/verification", verification)
+    assert again.status_code == 200, again.text
+    deadline = time.monotonic() + 10
+    while sum(r.path.endswith(events) for r in receiver.received) < 2:
+        assert time.monotonic() < deadline, "the FINALIZED event was not sent again"
+        time.sleep(0.02)
+    second = [r for r in receiver.received if r.path.endswith(events)][1]
+    assert schema(dialect, "ContractNegotiationEventMessage", second.body) == []
+    resent = wire.decode(second.raw)
+    assert isinstance(resent, ContractNegotiationEventMessage)
+    assert resent.event_type is NegotiationEventType.FINALIZED
+    state = wire.decode(client.get(f"/negotiations/{provider_pid}").content)
+    assert isinstance(state, ContractNegotiation) and state.state is NegotiationState.FINALIZED
+    # another participant's verification of it is still unknown to it
+    other = Dsp(sandbox, http, sandbox.participants["ad-company"], dialect)
+    assert other.post(f"/negotiations/{provider_pid}/agreement/verification", verification).status_code == 404
 
 
 def test_consumer_termination_and_then_nothing(

@@ -9,7 +9,9 @@ import pytest
 from d4h_sdk.models.negotiation import (
     ContractNegotiation,
     ContractNegotiationError,
+    ContractNegotiationEventMessage,
     ContractRequestMessage,
+    NegotiationEventType,
     NegotiationState,
 )
 from d4h_sdk.models.transfer import TransferCompletionMessage
@@ -42,11 +44,16 @@ ACCEPTED: dict[tuple[str, NegotiationState], NegotiationState] = {
     **{("termination", state): S.TERMINATED for state in ALIVE},
 }
 
+# Re-sent messages acknowledged without a change (EDC re-sends its verification when the FINALIZED event
+# overtook the answer to it); see test_a_resent_verification_is_acknowledged.
+REPEATED = {("verification", S.VERIFIED), ("verification", S.FINALIZED)}
+
 TABLE = [
     pytest.param(name, state, ACCEPTED.get((name, state)), dialect, id=f"{dialect}-{state.value}-{name}")
     for dialect in DIALECTS
     for state in S
     for name in NEGOTIATION_MESSAGES
+    if (name, state) not in REPEATED
 ]
 
 
@@ -69,6 +76,23 @@ def test_every_state_and_message(name: str, state: S, expected: S | None, dialec
     assert outcome.record.state is expected
     assert outcome.record.version == record.version + 1
     assert outcome.effects[-1] == sm.StateChanged(PPID, state, expected, "consumer")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("state", [S.VERIFIED, S.FINALIZED])
+def test_a_resent_verification_is_acknowledged(state: S, dialect: str) -> None:
+    record = negotiation(state)
+    outcome = sm.on_message(record, via_wire(NEGOTIATION_MESSAGES["verification"](), dialect), now=T0)
+    assert (outcome.status, outcome.body, outcome.record) == (200, None, record)
+    if state is S.VERIFIED:  # the FINALIZED event is on its way
+        assert outcome.effects == ()
+        return
+    (resend,) = outcome.effects  # the consumer missed the FINALIZED event: it is sent again
+    assert isinstance(resend, sm.SendCallback) and resend.callback_address == CALLBACK
+    assert resend.path == f"/negotiations/{CPID}/events"
+    assert resend.message == ContractNegotiationEventMessage(
+        provider_pid=PPID, consumer_pid=CPID, event_type=NegotiationEventType.FINALIZED
+    )
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
