@@ -96,6 +96,14 @@ class Session:
         default_provider: The provider to use when a call names none (set by :meth:`sandbox`).
         event_hooks: HTTP event hooks of the data-plane client (``{"request": [...], "response": [...]}``).
 
+    Attributes:
+        config: The session's configuration.
+        connector: The connector backend.
+        store: The state store.
+        identity: Who the session acts as.
+        default_provider: The provider used when a call names none.
+        sandbox_instance: The sandbox this session was opened on by :meth:`sandbox` (``None`` otherwise).
+
     Raises:
         ConfigurationError: ``connector`` is not a Connector, or an option is invalid.
     """
@@ -126,6 +134,7 @@ class Session:
         self.store: Store = store if store is not None else MemoryStore()
         self.identity = SessionIdentity(participant_id, claims or {}, token_source)
         self.default_provider = default_provider
+        self.sandbox_instance: Sandbox | None = None  # set by Session.sandbox()
         self._event_hooks = event_hooks
         self._data_http = HttpClient(event_hooks=event_hooks, **self.config.http_options())
         self._owned = list(_owned)
@@ -384,9 +393,6 @@ class Session:
         session._owned.extend(owned)
         session.sandbox_instance = sandbox
         return session
-
-    sandbox_instance: Sandbox | None = None
-    """The sandbox this session was opened on by :meth:`sandbox` (``None`` otherwise)."""
 
     # -- sub-clients -----------------------------------------------------------------------------------------
 

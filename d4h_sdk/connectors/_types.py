@@ -7,7 +7,7 @@ version-neutral: an EDC Management API v3/v4 backend and a direct DSP 2025-1/202
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from d4h_sdk.errors import ConfigurationError
@@ -148,7 +148,6 @@ class Publication:
     access_policy: Offer | None = None
     policy_id: str = ""
     contract_definition_id: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.asset_id or not isinstance(self.asset_id, str):
