@@ -6,7 +6,7 @@ Management API. ``import d4h_sdk`` is cheap: JSON-LD, RDF and crypto libraries l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from d4h_sdk.config import SessionConfig
 from d4h_sdk.errors import (
@@ -58,7 +58,7 @@ from d4h_sdk.errors import (
 )
 from d4h_sdk.policy import purposes
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from d4h_sdk.session import Session
 
 __version__ = "0.1.0.dev0"
@@ -67,7 +67,7 @@ _LAZY = {"Session": "d4h_sdk.session"}
 """Public names imported on first access (they pull in pydantic and requests)."""
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'd4h_sdk' has no attribute {name!r}")

@@ -13,13 +13,13 @@ data space per test session) and ``d4h_sandbox_fresh`` (one per test), the optio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from d4h_sdk.testing._edc import EdcPair, EdcRuntime, build_runtime, java_available
 from d4h_sdk.testing._fakes import FakeSigner
 from d4h_sdk.testing._signer_contract import SignerContract
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from d4h_sdk.testing._connector_contract import ConnectorContract
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The connector suite imports the connectors (requests, pydantic); the fakes stay light without it.
     if name == "ConnectorContract":
         from d4h_sdk.testing._connector_contract import ConnectorContract

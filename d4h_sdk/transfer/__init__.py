@@ -19,17 +19,17 @@ with Download(edr, http=http, progress=lambda done, total: print(done, total)) a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from d4h_sdk.transfer._download import DEFAULT_READ_BYTES_LIMIT, Download
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from d4h_sdk.transfer._service import PULL, PUSH, Transfers
 
 __all__ = ["DEFAULT_READ_BYTES_LIMIT", "PULL", "PUSH", "Download", "Transfers"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The service needs the connectors (requests, pydantic); the Download class alone does not.
     if name in ("PULL", "PUSH", "Transfers"):
         from d4h_sdk.transfer import _service
