@@ -236,6 +236,10 @@ def on_negotiation_message(
                 return Verdict(_bump(record, agreement=agreement), actions=actions)
             if record.agreement.id == agreement.id:
                 return Verdict(record)
+            if state is N.AGREED and not record.verification_sent:
+                # The provider sent its agreement again, newly minted (EDC does after a failed send): nothing
+                # was verified yet, so the latest agreement is the one to verify.
+                return Verdict(_bump(record, agreement=agreement), actions=("verify",))
             return _refuse(record, f"the negotiation already has agreement {record.agreement.id}")
         return _refuse(record, f"an agreement is not expected in state {state.value}")
     if isinstance(message, ContractNegotiationEventMessage):

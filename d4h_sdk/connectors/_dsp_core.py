@@ -28,6 +28,7 @@ from d4h_sdk.connectors._dsp_versions import SUPPORTED_VERSIONS, Endpoint, disco
 from d4h_sdk.connectors._types import Provider
 from d4h_sdk.errors import (
     ConfigurationError,
+    ConflictError,
     D4HError,
     DecodeError,
     ResponseValidationError,
@@ -85,6 +86,10 @@ def new_pid() -> str:
 def pid_path(pid: str) -> str:
     """A process id as a path segment (percent-encoded, ``:`` kept)."""
     return quote(pid, safe=":@")
+
+
+_NOT_READY_PAUSES_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+"""Pauses before sending a verification again after a 409 (the provider not ready for it yet)."""
 
 
 class _RawTokenAuth(AuthBase):
@@ -351,13 +356,30 @@ class DspCore:
             if isinstance(current, sm.NegotiationRecord):
                 self._update(process, replace(current, verification_sent=True))
         path = f"/negotiations/{pid_path(record.provider_pid)}/agreement/verification"
-        try:
-            self._send(process.provider, process.endpoint, path, message)
-        except D4HError:
-            process.reconcile = True  # the next read asks the provider and verifies again if still AGREED
-            raise
+        for pause in (*_NOT_READY_PAUSES_S, None):
+            try:
+                self._send(process.provider, process.endpoint, path, message)
+                break
+            except ConflictError:
+                # 409: the provider has not recorded its own agreement yet (EDC marks AGREED only once its
+                # POST to us returned) - try again shortly, unless the negotiation moved on meanwhile.
+                if pause is None or process.record.state is not NegotiationState.AGREED:
+                    self._unsent(process)
+                    raise
+                time.sleep(pause)
+            except D4HError:
+                self._unsent(process)
+                raise
         with self._lock:
             self._update(process, sm.advance(process.record, NegotiationState.VERIFIED))
+
+    def _unsent(self, process: Process) -> None:
+        """The verification did not get through: nothing is verified, and the next read asks the provider."""
+        with self._lock:
+            current = process.record
+            if isinstance(current, sm.NegotiationRecord) and current.state is NegotiationState.AGREED:
+                self._update(process, replace(current, verification_sent=False))
+        process.reconcile = True  # the next read asks the provider and verifies again if still AGREED
 
     def _accept_if_unchanged(self, negotiation_id: str) -> None:
         process = self._process(negotiation_id, "negotiation")

@@ -116,6 +116,8 @@ class FakeProvider:
     cond: threading.Condition = field(default_factory=threading.Condition)
     on_request: Callable[[str, Any], None] | None = None
     state: str = "REQUESTED"
+    refusals: dict[str, list[int]] = field(default_factory=dict)
+    """Path suffix -> statuses to answer the next POSTs to it with (a DSP error body), in order."""
 
     @property
     def provider(self) -> Provider:
@@ -138,6 +140,10 @@ class FakeProvider:
             self.received.append((request.path, body))
             self.cond.notify_all()
         path = request.path
+        for suffix, statuses in self.refusals.items():
+            if request.method == "POST" and path.endswith(suffix) and statuses:
+                error = {"@type": "ContractNegotiationError", "code": "NOT_READY", "reason": ["not yet"]}
+                return json_response(error, statuses.pop(0))
         if request.method == "GET":
             noun = "ContractNegotiation" if "/negotiations/" in path else "TransferProcess"
             pid = path.rsplit("/", 1)[-1]

@@ -319,3 +319,45 @@ def test_an_ingress_prefix_reaches_the_receiver(fake: FakeProvider, http: HttpCl
         bound = f"http://127.0.0.1:{dsp.callback_port}/cb/negotiations/{pid}/events"
         assert http.post(bound, json=wire.encode(event(pid), dialect="dsp-2025-1")).status_code == 200
         assert dsp.get_negotiation(pid).state is NegotiationState.FINALIZED
+
+
+def test_a_verification_refused_with_409_is_sent_again(
+    fake: FakeProvider, fake_dsp: DspConnector, http: HttpClient
+) -> None:
+    """EDC answers 409 to a verification that arrives before it recorded its own agreement: send it again."""
+    fake.refusals["/agreement/verification"] = [409, 409]
+    pid = fake_dsp.start_negotiation(fake.provider, OFFER)
+    assert (
+        post_callback(http, fake_dsp, f"/negotiations/{pid}/agreement", agreement_message(pid)).status_code
+        == 200
+    )
+    fake.wait("/agreement/verification", count=3)
+    wait_until(
+        lambda: fake_dsp.get_negotiation(pid), lambda s: s.state is NegotiationState.VERIFIED, fake_dsp, pid
+    )
+
+
+def test_a_newly_minted_agreement_replaces_an_unverified_one(
+    fake: FakeProvider, fake_dsp: DspConnector, http: HttpClient
+) -> None:
+    """A provider that sends its agreement again with a new id before any verification got through is followed."""
+    fake.refusals["/agreement/verification"] = [500]
+    pid = fake_dsp.start_negotiation(fake.provider, OFFER)
+    base = f"/negotiations/{pid}/agreement"
+    assert (
+        post_callback(http, fake_dsp, base, agreement_message(pid, "urn:uuid:agreement-1")).status_code == 200
+    )
+    fake.wait("/agreement/verification", count=1)
+    deadline = time.monotonic() + 5  # until the connector has taken in that its verification failed
+    while True:
+        second = post_callback(http, fake_dsp, base, agreement_message(pid, "urn:uuid:agreement-2"))
+        if second.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert second.status_code == 200
+    status = wait_until(
+        lambda: fake_dsp.get_negotiation(pid), lambda s: s.state is NegotiationState.VERIFIED, fake_dsp, pid
+    )
+    assert status.agreement_id == "urn:uuid:agreement-2"
+    third = post_callback(http, fake_dsp, base, agreement_message(pid, "urn:uuid:agreement-3"))
+    assert third.status_code == 400  # verified: another agreement is refused
