@@ -27,6 +27,7 @@ __all__ = [
     "INITIAL_RETRY_DELAY",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
+    "REFUSAL_STATUSES",
     "RETRY_STATUSES",
 ]
 
@@ -50,6 +51,10 @@ MAX_RETRY_AFTER: float = 120.0
 
 RETRY_STATUSES: frozenset[int] = frozenset({408, 429, 502, 503, 504})
 """HTTP statuses after which an idempotent request is retried."""
+
+REFUSAL_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
+"""Statuses by which a peer refuses a request before acting on it: a state-creating POST answered with one of
+them may be sent again without creating a duplicate (a 500 may have acted before failing: never re-sent)."""
 
 DEFAULT_MAX_RESPONSE_BYTES: int = 256 * 1024 * 1024
 """Cap on a buffered (non-streaming) response body: 256 MiB."""

@@ -12,6 +12,7 @@ from d4h_sdk._gc import gc_paused
 from d4h_sdk.catalog._facets import Facets, KeyResolver, read_facets
 from d4h_sdk.catalog._filter import DatasetFilter, text_score
 from d4h_sdk.catalog._results import DatasetHit, OfferFit, SearchResults
+from d4h_sdk.config import REFUSAL_STATUSES
 from d4h_sdk.connectors import CatalogPage, Connector, Provider
 from d4h_sdk.errors import APIConnectionError, APIStatusError, ConfigurationError, D4HError
 from d4h_sdk.models import Catalog, Dataset
@@ -28,8 +29,6 @@ _log = logging.getLogger("d4h_sdk.catalog")
 _PAGE_ATTEMPTS = 3
 """Sends of one catalog page request. A catalog request reads and creates nothing, so sending it again after
 a refusal (429 / 502 / 503 / 504) or a broken connection is safe, although DSP makes it a POST."""
-
-_REFUSALS = frozenset({429, 502, 503, 504})
 
 
 def as_provider(provider: Provider | str) -> Provider:
@@ -170,7 +169,7 @@ class CatalogClient:
                 return self._connector.request_catalog(target, cursor=cursor, page_size=self._page_size)
             except (APIStatusError, APIConnectionError) as exc:
                 status = getattr(exc, "status_code", None)
-                if (status is not None and status not in _REFUSALS) or attempt == _PAGE_ATTEMPTS:
+                if (status is not None and status not in REFUSAL_STATUSES) or attempt == _PAGE_ATTEMPTS:
                     raise
                 _log.info("catalog request to %s failed (%s); sending it again", target.address, exc)
                 time.sleep(0.2 * 4 ** (attempt - 1))

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from d4h_sdk import wire
 from d4h_sdk.connectors import _edc_provider as edc_provider
-from d4h_sdk.connectors._edc_api import PROFILES, is_edc_error, negotiation_state, transfer_state
+from d4h_sdk.connectors._edc_api import (
+    PROFILES,
+    error_fields,
+    is_edc_error,
+    negotiation_state,
+    transfer_state,
+)
 from d4h_sdk.connectors._edc_client import NO_ROUTE, EdcClient, segment
 from d4h_sdk.connectors._types import (
     DSP_2025_1,
@@ -274,13 +280,15 @@ class EdcConnector:
         address = record.counter_party_address
         if address and address.startswith(("http://", "https://")):
             counter_party = Provider(address, record.counter_party_id, record.protocol)
+        code, reason = error_fields(record.error_detail)
         return NegotiationStatus(
             id=record.id,
             state=negotiation_state(record.state),
             raw_state=record.state,
             provider=counter_party,
             agreement_id=record.contract_agreement_id,
-            reason=(record.error_detail,) if record.error_detail else (),
+            code=code,
+            reason=reason,
         )
 
     def terminate_negotiation(self, negotiation_id: str, *, reason: str | None = None) -> None:
@@ -359,13 +367,15 @@ class EdcConnector:
         record = self._client.decode(response, EdcTransferProcess, profile.dialect)
         if record.contract_id:
             self._agreements[record.id] = record.contract_id
+        code, reason = error_fields(record.error_detail)
         return TransferStatus(
             id=record.id,
             state=transfer_state(record.state, failed=bool(record.error_detail)),
             raw_state=record.state,
             agreement_id=record.contract_id,
             transfer_type=record.transfer_type,
-            reason=(record.error_detail,) if record.error_detail else (),
+            code=code,
+            reason=reason,
         )
 
     def _transfer_action(self, transfer_id: str, action: str, message: WireModel | None) -> None:

@@ -12,6 +12,7 @@ Any other status is raised (401/403: the credentials are wrong for either versio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "ApiProfile",
     "detection_probe",
     "edc_error_detail",
+    "error_fields",
     "field",
     "is_edc_error",
     "negotiation_state",
@@ -265,3 +267,20 @@ def with_edc_detail(exc: APIStatusError, prefix: str = "") -> APIStatusError:
         url=exc.url,
         body=exc.body,
     )
+
+
+_CODE_PREFIX = re.compile(r"^([A-Z][A-Z0-9_]{2,}): (.+)$", re.S)
+
+
+def error_fields(error_detail: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """``(code, reason)`` of a process status from EDC's ``errorDetail``.
+
+    EDC has no separate code field: a provider's termination code arrives as the start of the text
+    (``POLICY_PROHIBITED: the declared purpose ...``), and is split off here.
+    """
+    if not error_detail:
+        return None, ()
+    found = _CODE_PREFIX.match(error_detail)
+    if found is None:
+        return None, (error_detail,)
+    return found.group(1), (found.group(2),)

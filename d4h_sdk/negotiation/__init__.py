@@ -8,7 +8,7 @@ from __future__ import annotations
 from d4h_sdk.negotiation._contract import Contract
 from d4h_sdk.negotiation._select import declare_purpose, requested_offer, select_offer
 from d4h_sdk.negotiation._service import Negotiations, ProcessExporter
-from d4h_sdk.negotiation._wait import PollPolicy, WaitOutcome, wait_for
+from d4h_sdk.negotiation._wait import PollPolicy, WaitOutcome, send_unless_refused, wait_for
 
 __all__ = [
     "Contract",
@@ -19,5 +19,6 @@ __all__ = [
     "declare_purpose",
     "requested_offer",
     "select_offer",
+    "send_unless_refused",
     "wait_for",
 ]

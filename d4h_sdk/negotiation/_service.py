@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import re
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -13,22 +12,15 @@ from d4h_sdk.errors import (
     ConfigurationError,
     NegotiationTerminatedError,
     NegotiationTimeoutError,
-    RateLimitError,
-    ServerError,
 )
 from d4h_sdk.models import Dataset, Offer
 from d4h_sdk.models.negotiation import NegotiationState
 from d4h_sdk.negotiation._contract import Contract
 from d4h_sdk.negotiation._select import PurposeLike, requested_offer, select_offer
-from d4h_sdk.negotiation._wait import PollPolicy, wait_for
+from d4h_sdk.negotiation._wait import PollPolicy, send_unless_refused, wait_for
 from d4h_sdk.store import AgreementRecord, NegotiationRecord, Store
 
 __all__ = ["Negotiations", "ProcessExporter"]
-
-_log = logging.getLogger("d4h_sdk.negotiation")
-
-_START_ATTEMPTS = 3
-"""Sends of a contract request refused outright (429 / 502 / 503 / 504: nothing was created)."""
 
 
 @runtime_checkable
@@ -150,7 +142,11 @@ class Negotiations:
         request = requested_offer(
             offer, dataset_id=dataset_id, provider_id=chosen.participant_id, purpose=purpose
         )
-        negotiation_id = self._send(chosen, request)
+        negotiation_id = send_unless_refused(
+            lambda: self._connector.start_negotiation(chosen, request),
+            what="contract request",
+            policy=self._poll,
+        )
         now = self._clock()
         self._store.put_negotiation(
             NegotiationRecord(
@@ -169,24 +165,6 @@ class Negotiations:
             )
         )
         return negotiation_id
-
-    def _send(self, provider: Provider, offer: Offer) -> str:
-        for attempt in range(1, _START_ATTEMPTS + 1):
-            try:
-                return self._connector.start_negotiation(provider, offer)
-            except (RateLimitError, ServerError) as exc:
-                # The peer answered with a refusal, so no negotiation exists: sending again is no duplicate.
-                # 500 is not retried: the peer may have created the process before failing.
-                if exc.status_code == 500 or attempt == _START_ATTEMPTS:
-                    raise
-                _log.info(
-                    "contract request refused with %s; sending again (%d/%d)",
-                    exc.status_code,
-                    attempt,
-                    _START_ATTEMPTS,
-                )
-                self._poll.sleep(min(self._poll.maximum, self._poll.initial * (4**attempt)))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _export(self, negotiation_id: str) -> dict[str, Any]:
         if isinstance(self._connector, ProcessExporter):
@@ -208,14 +186,12 @@ class Negotiations:
         ):
             return
         self._store.put_negotiation(
-            NegotiationRecord(
-                **{
-                    **_fields(record),
-                    "state": status.state.value,
-                    "agreement_id": status.agreement_id,
-                    "updated_at": self._clock(),
-                    "extra": self._export(status.id) or record.extra,
-                }
+            dataclasses.replace(
+                record,
+                state=status.state.value,
+                agreement_id=status.agreement_id,
+                updated_at=self._clock(),
+                extra=self._export(status.id) or record.extra,
             )
         )
 
@@ -254,8 +230,7 @@ class Negotiations:
         if not outcome.done:
             raise NegotiationTimeoutError(negotiation_id, last_state=status.state.value, timeout=limit)
         if status.state is NegotiationState.TERMINATED:
-            code, reason = _split_code(status.code, status.reason)
-            raise NegotiationTerminatedError(negotiation_id, code=code, reason=reason)
+            raise NegotiationTerminatedError(negotiation_id, code=status.code, reason=status.reason)
         return self._contract(status)
 
     def _contract(self, status: NegotiationStatus) -> Contract:
@@ -364,9 +339,7 @@ class Negotiations:
                 extra = self._connector.export_process(record.id)
             except ConfigurationError:
                 continue  # started by another connector instance that never restored it
-            self._store.put_negotiation(
-                NegotiationRecord(**{**_fields(record), "extra": extra, "updated_at": self._clock()})
-            )
+            self._store.put_negotiation(dataclasses.replace(record, extra=extra, updated_at=self._clock()))
             saved += 1
         return saved
 
@@ -394,23 +367,3 @@ class Negotiations:
             record.dataset_id,
             policy,
         )
-
-
-_CODE_PREFIX = re.compile(r"^([A-Z][A-Z0-9_]{2,}): (.+)$", re.S)
-
-
-def _split_code(code: str | None, reason: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
-    """A provider code sent as ``CODE: text`` (as in EDC's ``errorDetail``) when none is given separately."""
-    if code is not None or not reason:
-        return code, reason
-    found = _CODE_PREFIX.match(reason[0])
-    if found is None:
-        return None, reason
-    return found.group(1), (found.group(2), *reason[1:])
-
-
-def _fields(record: object) -> dict[str, Any]:
-    import dataclasses
-
-    assert dataclasses.is_dataclass(record) and not isinstance(record, type)
-    return {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}

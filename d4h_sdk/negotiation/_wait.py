@@ -7,16 +7,24 @@ as soon as a callback for the process arrives, so a change is seen within millis
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from d4h_sdk.config import REFUSAL_STATUSES
 from d4h_sdk.connectors import ChangeNotifier
+from d4h_sdk.errors import APIStatusError
 
-__all__ = ["PollPolicy", "WaitOutcome", "wait_for"]
+__all__ = ["PollPolicy", "WaitOutcome", "send_unless_refused", "wait_for"]
 
 S = TypeVar("S")
+
+_log = logging.getLogger("d4h_sdk.negotiation")
+
+_SEND_ATTEMPTS = 3
+"""Sends of a state-creating request that the peer refused outright (see ``REFUSAL_STATUSES``)."""
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,27 @@ def wait_for(
             listener.wait_for_change(process_id, pause)
         else:
             policy.sleep(pause)
+
+
+def send_unless_refused(send: Callable[[], S], *, what: str, policy: PollPolicy) -> S:
+    """Send a state-creating request, and again (up to 3 sends) only while the peer refuses it outright.
+
+    A status of :data:`~d4h_sdk.config.REFUSAL_STATUSES` means nothing was created, so sending again makes no
+    duplicate; any other failure (a 500, a dropped connection) is raised at once.
+
+    Args:
+        send: Sends the request once and returns its result.
+        what: What is sent, for the log (``"contract request"``).
+        policy: Supplies the pause (``initial * 4**attempt``, at most ``maximum``) and the sleep function.
+    """
+    for attempt in range(1, _SEND_ATTEMPTS + 1):
+        try:
+            return send()
+        except APIStatusError as exc:
+            if exc.status_code not in REFUSAL_STATUSES or attempt == _SEND_ATTEMPTS:
+                raise
+            _log.info(
+                "%s refused with %s; sending again (%d/%d)", what, exc.status_code, attempt, _SEND_ATTEMPTS
+            )
+            policy.sleep(min(policy.maximum, policy.initial * (4**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover

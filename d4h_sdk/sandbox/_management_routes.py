@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
+from d4h_sdk.config import REFUSAL_STATUSES
 from d4h_sdk.errors import (
     APIConnectionError,
     APIStatusError,
@@ -27,9 +28,6 @@ Route = tuple[str, str, Handler, Sequence[str]]
 """``(method, path under the version, handler, versions)``."""
 
 
-_REFUSALS = frozenset({429, 502, 503, 504})
-
-
 def to_edc_error(exc: D4HError, *, reading: bool = False) -> EdcApiError:
     """The EDC error answer for an SDK error raised while serving a management call.
 
@@ -44,7 +42,7 @@ def to_edc_error(exc: D4HError, *, reading: bool = False) -> EdcApiError:
         return EdcApiError(404, f"the provider answered 404: {exc}", "ObjectNotFound")
     if isinstance(exc, APIStatusError):
         if (
-            exc.status_code in _REFUSALS
+            exc.status_code in REFUSAL_STATUSES
         ):  # the counter-party refused before doing anything: safe to send again
             return EdcApiError(
                 503, f"the counter-party refused for now ({exc.status_code}): {exc}", "Unavailable"

@@ -8,6 +8,7 @@ fresh, and otherwise refreshes it (EDC) or starts a new transfer (plain DSP has 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,15 +18,13 @@ from d4h_sdk._http import HttpClient
 from d4h_sdk.connectors import Connector, TransferStatus
 from d4h_sdk.errors import (
     ConfigurationError,
-    RateLimitError,
-    ServerError,
     TransferTerminatedError,
     TransferTimeoutError,
     UnsupportedOperationError,
 )
 from d4h_sdk.models import EndpointDataReference
 from d4h_sdk.models.transfer import DataAddress, TransferState
-from d4h_sdk.negotiation import Contract, PollPolicy, wait_for
+from d4h_sdk.negotiation import Contract, PollPolicy, send_unless_refused, wait_for
 from d4h_sdk.store import EdrRecord, Store, TransferRecord
 from d4h_sdk.transfer._download import Download
 
@@ -38,11 +37,6 @@ PULL = "HttpData-PULL"
 
 PUSH = "HttpData-PUSH"
 """The transfer type of an HTTP push to a consumer endpoint."""
-
-_START_ATTEMPTS = 3
-"""Sends of a transfer request refused outright (429 / 502 / 503 / 504: nothing was created)."""
-
-_REFUSALS = frozenset({429, 502, 503, 504})
 
 
 class Transfers:
@@ -106,7 +100,13 @@ class Transfers:
         address = _destination(destination)
         if transfer_type.endswith("PUSH") and address is None:
             raise ConfigurationError("a push transfer needs destination=<URL or DataAddress> to push to")
-        transfer_id = self._send(chosen, transfer_type, address)
+        transfer_id = send_unless_refused(
+            lambda: self._connector.start_transfer(
+                chosen.provider, chosen.id, transfer_type=transfer_type, data_destination=address
+            ),
+            what="transfer request",
+            policy=self._poll,
+        )
         now = self._clock()
         self._store.put_transfer(
             TransferRecord(
@@ -124,43 +124,13 @@ class Transfers:
         )
         return transfer_id
 
-    def _send(self, contract: Contract, transfer_type: str, address: DataAddress | None) -> str:
-        for attempt in range(1, _START_ATTEMPTS + 1):
-            try:
-                return self._connector.start_transfer(
-                    contract.provider, contract.id, transfer_type=transfer_type, data_destination=address
-                )
-            except (RateLimitError, ServerError) as exc:
-                # A refusal means no transfer exists: sending again is no duplicate (a 500 may have made one).
-                if exc.status_code not in _REFUSALS or attempt == _START_ATTEMPTS:
-                    raise
-                _log.info(
-                    "transfer request refused with %s; sending again (%d/%d)",
-                    exc.status_code,
-                    attempt,
-                    _START_ATTEMPTS,
-                )
-                self._poll.sleep(min(self._poll.maximum, self._poll.initial * (4**attempt)))
-        raise AssertionError("unreachable")  # pragma: no cover
-
     def get(self, transfer_id: str) -> TransferStatus:
         """The transfer's current state (one request to the connector)."""
         status = self._connector.get_transfer(transfer_id)
         record = self._store.get_transfer(transfer_id)
         if record is not None and record.state != status.state.value:
             self._store.put_transfer(
-                TransferRecord(
-                    id=record.id,
-                    backend=record.backend,
-                    agreement_id=record.agreement_id,
-                    provider_address=record.provider_address,
-                    provider_id=record.provider_id,
-                    transfer_type=record.transfer_type,
-                    state=status.state.value,
-                    created_at=record.created_at,
-                    updated_at=self._clock(),
-                    extra=record.extra,
-                )
+                dataclasses.replace(record, state=status.state.value, updated_at=self._clock())
             )
         return status
 

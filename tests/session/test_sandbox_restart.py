@@ -7,28 +7,21 @@ on the same callback port (issue 5: restart; issue 6 item 12).
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from d4h_sdk import Session, purposes
 from d4h_sdk.sandbox import CallbackDelay, FaultPlan, Sandbox
 from d4h_sdk.store import SqliteStore
+from tests.session._helpers import free_port
 
 RESEARCH = purposes.SCIENTIFIC_RESEARCH
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_a_negotiation_survives_a_full_sandbox_restart(tmp_path: Path) -> None:
     provider_store, consumer_store, port = (
         tmp_path / "provider.sqlite",
         tmp_path / "consumer.sqlite",
-        _free_port(),
+        free_port(),
     )
     held = FaultPlan(delayed_callbacks=(CallbackDelay("*/agreement", delay_s=30),))  # it never leaves
     with Sandbox(seed=2, patients=20, store_path=provider_store, faults=held) as first:

@@ -18,6 +18,7 @@ from d4h_sdk.models.transfer import TransferState
 from d4h_sdk.sandbox import Sandbox
 from d4h_sdk.sandbox._http_server import LoopbackServer, Request, Response, Router
 from d4h_sdk.store import SqliteStore
+from tests.session._helpers import free_port
 from tests.session.conftest import DATASET, payload
 
 RESEARCH = purposes.SCIENTIFIC_RESEARCH
@@ -164,7 +165,7 @@ def test_resume_from_the_sqlite_store_in_a_new_session(
     sandbox: Sandbox, backend: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "state.sqlite"
-    port = _free_port()  # the provider's late callbacks reach the second session on the same port
+    port = free_port()  # the provider's late callbacks reach the second session on the same port
     with (
         SqliteStore(path) as store,
         d4h.Session.sandbox(sandbox, backend=backend, store=store, callback_port=port) as first,
@@ -178,15 +179,6 @@ def test_resume_from_the_sqlite_store_in_a_new_session(
         contract = second.negotiations.resume(negotiation_id, timeout=20)
         assert contract.negotiation_id == negotiation_id
         assert second.negotiations.contract(contract.id).provider.address == contract.provider.address
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_with_options_shares_the_connector_and_leaves_the_parent_open(session: d4h.Session) -> None:

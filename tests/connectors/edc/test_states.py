@@ -80,3 +80,21 @@ def test_unknown_states_are_clear_errors() -> None:
         negotiation_state("PONDERING")
     with pytest.raises(ResponseValidationError, match="unknown transfer state 'TELEPORTING'"):
         transfer_state("TELEPORTING", failed=False)
+
+
+@pytest.mark.parametrize(
+    ("detail", "code", "reason"),
+    [
+        (None, None, ()),
+        ("", None, ()),
+        ("POLICY_PROHIBITED: the purpose is prohibited", "POLICY_PROHIBITED", ("the purpose is prohibited",)),
+        ("Contract rejected: purpose not allowed", None, ("Contract rejected: purpose not allowed",)),
+    ],
+)
+def test_error_detail_carries_the_provider_code(
+    detail: str | None, code: str | None, reason: tuple[str, ...]
+) -> None:
+    """EDC has no code field: a provider's code is the start of errorDetail, and is split off."""
+    from d4h_sdk.connectors._edc_api import error_fields
+
+    assert error_fields(detail) == (code, reason)
